@@ -1,0 +1,5 @@
+"""The queue-core command line."""
+
+
+def main() -> None:
+    """Run the command line."""

@@ -1,0 +1,69 @@
+"""Data models returned by queue clients: snapshots, never live objects."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from arq.jobs import JobStatus
+
+__all__ = ["ArqMode", "JobMetadata", "JobResult", "JobStatus"]
+
+
+class ArqMode(StrEnum):
+    """Which queue implementation an app uses, usually read from config."""
+
+    production = "production"
+    """A `RedisArqQueue` connected to the configured Redis."""
+
+    test = "test"
+    """A `MockArqQueue`: in memory, jobs never run by themselves."""
+
+    embedded = "embedded"
+    """A private redis-server started for this process, optionally with an
+    in-process arq worker: production code paths with nothing installed."""
+
+
+@dataclass
+class JobMetadata:
+    """Information about a job, as read at one moment."""
+
+    id: str
+    """The job's id."""
+
+    name: str
+    """The task (worker function) name."""
+
+    args: tuple[Any, ...]
+    """Positional arguments for the task."""
+
+    kwargs: dict[str, Any]
+    """Keyword arguments for the task."""
+
+    enqueue_time: datetime
+    """When the job was enqueued (timezone-aware)."""
+
+    status: JobStatus
+    """The job's status: deferred, queued, in_progress or complete."""
+
+    queue_name: str
+    """The queue the job belongs to."""
+
+
+@dataclass
+class JobResult(JobMetadata):
+    """A finished job's result together with its metadata."""
+
+    start_time: datetime
+    """When a worker started the job."""
+
+    finish_time: datetime
+    """When the job finished."""
+
+    success: bool
+    """`True` if the task returned, `False` if it raised (or was aborted)."""
+
+    result: Any
+    """The task's return value, or the exception it raised."""

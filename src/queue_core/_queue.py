@@ -1,0 +1,217 @@
+"""The queue interface every backend implements."""
+
+from __future__ import annotations
+
+import abc
+import asyncio
+from collections.abc import Iterable
+from datetime import datetime
+from types import TracebackType
+from typing import Any, Self
+
+from arq.constants import default_queue_name as arq_default_queue_name
+from arq.jobs import JobStatus
+from arq.typing import SecondsTimedelta
+
+from ._exceptions import JobNotQueued, JobResultUnavailable
+from ._jobs import JobSpec
+from ._models import JobMetadata, JobResult
+
+__all__ = ["ArqQueue"]
+
+
+class ArqQueue(metaclass=abc.ABCMeta):
+    """A client for arq queues: enqueue jobs, read their status and results.
+
+    `RedisArqQueue` is the production implementation and `MockArqQueue` the
+    in-memory one for tests; both behave the same way. Use the queue as an
+    async context manager, or call `aclose` when done.
+    """
+
+    def __init__(self, *, default_queue_name: str = arq_default_queue_name) -> None:
+        self._default_queue_name = default_queue_name
+
+    @property
+    def default_queue_name(self) -> str:
+        """Queue used when a call names none (arq's is ``arq:queue``)."""
+        return self._default_queue_name
+
+    def _resolve_queue_name(self, queue_name: str | None) -> str:
+        return queue_name or self._default_queue_name
+
+    @abc.abstractmethod
+    async def enqueue(
+        self,
+        task_name: str,
+        *task_args: Any,
+        _queue_name: str | None = None,
+        _job_id: str | None = None,
+        _defer_until: datetime | None = None,
+        _defer_by: SecondsTimedelta | None = None,
+        _expires: SecondsTimedelta | None = None,
+        _job_try: int | None = None,
+        **task_kwargs: Any,
+    ) -> JobMetadata:
+        """Add a job to a queue.
+
+        The underscored options mean what they mean in arq's
+        `ArqRedis.enqueue_job` and are never passed to the task.
+
+        Args:
+            task_name: The worker function's name.
+            *task_args: Positional arguments for the task.
+            _queue_name: Queue to add the job to (default: the default queue).
+            _job_id: A fixed job id; a job with this id must not exist.
+            _defer_until: A `datetime` before which the job does not run.
+            _defer_by: Seconds (or a `timedelta`) to wait before running.
+            _expires: Do not start or retry the job after this long.
+            _job_try: Try number to record, when re-enqueueing a job.
+            **task_kwargs: Keyword arguments for the task.
+
+        Returns:
+            The new job's metadata.
+
+        Raises:
+            JobNotQueued: A job with ``_job_id`` already exists (queued,
+                running, or with a kept result); nothing was changed.
+            JobSerializationError: An argument cannot be serialized.
+            TypeError: An option has the wrong type.
+            ValueError: An option has a value arq cannot honour.
+        """
+
+    @abc.abstractmethod
+    async def enqueue_many(
+        self, jobs: Iterable[JobSpec], *, queue_name: str | None = None
+    ) -> list[JobMetadata | JobNotQueued]:
+        """Add many jobs in one batch (one Redis round trip).
+
+        Every job is validated and serialized before anything is written.
+
+        Args:
+            jobs: The jobs to add.
+            queue_name: Queue for the jobs that name none.
+
+        Returns:
+            One outcome per job, in order: its metadata, or a `JobNotQueued`
+            if its id already existed.
+        """
+
+    @abc.abstractmethod
+    async def get_job_metadata(
+        self, job_id: str, queue_name: str | None = None
+    ) -> JobMetadata:
+        """Get a job's metadata and current status.
+
+        Raises:
+            JobNotFound: No job with this id is in this queue.
+        """
+
+    @abc.abstractmethod
+    async def get_job_result(
+        self, job_id: str, queue_name: str | None = None
+    ) -> JobResult:
+        """Get a finished job's result, without waiting.
+
+        Raises:
+            JobNotFound: No job with this id is in this queue.
+            JobResultUnavailable: The job has not finished (or its result
+                was not kept).
+        """
+
+    @abc.abstractmethod
+    async def abort_job(
+        self,
+        job_id: str,
+        queue_name: str | None = None,
+        *,
+        timeout: float | None = None,
+    ) -> bool:
+        """Abort a queued, deferred or running job.
+
+        The worker must run with ``allow_abort_jobs=True``.
+
+        Args:
+            job_id: The job's id.
+            queue_name: The job's queue.
+            timeout: Seconds to wait for the worker to abort the job before
+                raising `TimeoutError`; `None` waits for as long as it takes.
+
+        Returns:
+            `True` if the job ended aborted, `False` if it had already
+            finished, finished anyway, or does not exist.
+        """
+
+    @abc.abstractmethod
+    async def list_jobs(
+        self,
+        queue_name: str | None = None,
+        *,
+        status: JobStatus | None = None,
+        limit: int | None = None,
+    ) -> list[JobMetadata]:
+        """List a queue's unfinished jobs (deferred, queued, in progress).
+
+        Jobs come in the order a worker would take them. A job whose stored
+        data cannot be read is left out (and logged) rather than failing the
+        listing.
+
+        Args:
+            queue_name: The queue.
+            status: Only jobs with this status.
+            limit: At most this many jobs (before filtering by status).
+        """
+
+    @abc.abstractmethod
+    async def queue_depth(self, queue_name: str | None = None) -> int:
+        """Count a queue's unfinished jobs, as arq counts them."""
+
+    @abc.abstractmethod
+    async def ping(self) -> bool:
+        """Check the queue's backend answers, for readiness probes."""
+
+    @abc.abstractmethod
+    async def aclose(self) -> None:
+        """Release the queue's resources; the queue is unusable afterwards."""
+
+    async def wait_for_result(
+        self,
+        job_id: str,
+        queue_name: str | None = None,
+        *,
+        timeout: float | None = None,
+        poll_interval: float = 0.1,
+    ) -> JobResult:
+        """Wait for a job to finish and return its result.
+
+        Args:
+            job_id: The job's id.
+            queue_name: The job's queue.
+            timeout: Seconds to wait before raising `TimeoutError`; `None`
+                waits for as long as it takes.
+            poll_interval: Seconds between two reads.
+
+        Raises:
+            JobNotFound: The job does not exist (or vanished without a
+                result being kept).
+            TimeoutError: The job did not finish in time.
+        """
+        if poll_interval <= 0:
+            msg = f"poll_interval must be positive, got {poll_interval!r}"
+            raise ValueError(msg)
+        async with asyncio.timeout(timeout):
+            while True:
+                try:
+                    return await self.get_job_result(job_id, queue_name)
+                except JobResultUnavailable:
+                    await asyncio.sleep(poll_interval)
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc_value: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        await self.aclose()

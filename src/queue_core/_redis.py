@@ -1,0 +1,431 @@
+"""The production queue: arq's wire format on Redis, one round trip per call."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+from collections.abc import Awaitable, Iterable, Sequence
+from datetime import datetime
+from typing import Any, Final, Self, cast
+
+from arq.connections import ArqRedis, RedisSettings, create_pool
+from arq.constants import (
+    abort_jobs_ss,
+    in_progress_key_prefix,
+    job_key_prefix,
+    result_key_prefix,
+)
+from arq.constants import default_queue_name as arq_default_queue_name
+from arq.jobs import Deserializer, JobStatus, Serializer
+from arq.typing import SecondsTimedelta
+from arq.utils import timestamp_ms
+from redis.exceptions import NoScriptError
+from typing_extensions import override
+
+from ._config import build_arq_redis_settings
+from ._exceptions import (
+    JobDeserializationError,
+    JobNotFound,
+    JobNotQueued,
+    JobResultUnavailable,
+)
+from ._jobs import JobCodec, JobSpec, PlannedJob, job_status
+from ._models import JobMetadata, JobResult
+from ._queue import ArqQueue
+
+__all__ = ["RedisArqQueue"]
+
+logger = logging.getLogger(__name__)
+
+_LIST_CHUNK: Final = 1000
+"""Jobs read per listing round trip, so one script never blocks Redis long."""
+
+_ABORT_POLL_INTERVAL: Final = 0.1
+
+
+class _Script:
+    """A Lua script run by its SHA1, loaded again if Redis forgot it."""
+
+    __slots__ = ("sha", "source")
+
+    def __init__(self, source: str) -> None:
+        self.source = source
+        self.sha = hashlib.sha1(source.encode(), usedforsecurity=False).hexdigest()
+
+
+# Enqueue only if the id is new, atomically: what arq does with WATCH/MULTI
+# in three round trips. KEYS: job, result, queue. ARGV: ttl ms, payload,
+# score, job id.
+_ENQUEUE: Final = _Script(
+    """
+if redis.call('EXISTS', KEYS[1], KEYS[2]) > 0 then return 0 end
+redis.call('PSETEX', KEYS[1], ARGV[1], ARGV[2])
+redis.call('ZADD', KEYS[3], ARGV[3], ARGV[4])
+return 1
+"""
+)
+
+# Everything a read needs, atomically, so a job that finishes mid-read is
+# never seen as missing. KEYS: result, job, in-progress, queue. ARGV: job id.
+_READ: Final = _Script(
+    """
+local result = redis.call('GET', KEYS[1])
+if result then return {result} end
+return {false, redis.call('GET', KEYS[2]), redis.call('ZSCORE', KEYS[4], ARGV[1]),
+        redis.call('EXISTS', KEYS[3])}
+"""
+)
+
+# arq's Job.abort without its reads: a deferred job is moved to the front so
+# the worker sees the abort now. KEYS: result, queue, abort set. ARGV: job
+# id, now in ms. Returns {1, result} if finished, {0} if absent, {2} if asked.
+_ABORT: Final = _Script(
+    """
+local result = redis.call('GET', KEYS[1])
+if result then return {1, result} end
+local score = redis.call('ZSCORE', KEYS[2], ARGV[1])
+if not score then return {0} end
+if tonumber(score) > tonumber(ARGV[2]) then
+  redis.call('ZADD', KEYS[2], 1, ARGV[1])
+end
+redis.call('ZADD', KEYS[3], ARGV[2], ARGV[1])
+return {2}
+"""
+)
+
+# A page of a queue with each job's payload and in-progress flag, instead of
+# arq's one read per job. KEYS: queue. ARGV: job prefix, in-progress prefix,
+# start, stop.
+_LIST: Final = _Script(
+    """
+local ids = redis.call('ZRANGE', KEYS[1], ARGV[3], ARGV[4], 'WITHSCORES')
+local out = {}
+for i = 1, #ids, 2 do
+  local id = ids[i]
+  out[#out + 1] = id
+  out[#out + 1] = ids[i + 1]
+  out[#out + 1] = redis.call('GET', ARGV[1] .. id)
+  out[#out + 1] = redis.call('EXISTS', ARGV[2] .. id)
+end
+return out
+"""
+)
+
+_SCRIPTS: Final = (_ENQUEUE, _READ, _ABORT, _LIST)
+
+
+def _text(value: bytes | str) -> str:
+    return value.decode() if isinstance(value, bytes) else value
+
+
+class RedisArqQueue(ArqQueue):
+    """A queue on Redis, read and written exactly as arq does.
+
+    Real arq workers run the jobs it enqueues, and it reads jobs that arq's
+    own `ArqRedis.enqueue_job` wrote. Every call is one network round trip.
+
+    Args:
+        pool: An arq Redis pool, as from `arq.create_pool`; its serializers
+            are used for every read and write.
+        default_queue_name: Queue used when a call names none.
+    """
+
+    def __init__(
+        self, pool: ArqRedis, *, default_queue_name: str = arq_default_queue_name
+    ) -> None:
+        super().__init__(default_queue_name=default_queue_name)
+        self._pool = pool
+        self._codec = JobCodec(
+            pool.job_serializer,
+            pool.job_deserializer,
+            expires_extra_ms=pool.expires_extra_ms,
+        )
+
+    @classmethod
+    async def initialize(
+        cls,
+        redis_settings: RedisSettings,
+        *,
+        default_queue_name: str = arq_default_queue_name,
+        job_serializer: Serializer | None = None,
+        job_deserializer: Deserializer | None = None,
+    ) -> Self:
+        """Connect to Redis and return a ready queue.
+
+        Raises:
+            redis.exceptions.ConnectionError: Redis cannot be reached (after
+                arq's connection retries, ``redis_settings.conn_retries``).
+        """
+        pool = await create_pool(
+            redis_settings,
+            job_serializer=job_serializer,
+            job_deserializer=job_deserializer,
+            default_queue_name=default_queue_name,
+        )
+        try:
+            queue = cls(pool, default_queue_name=default_queue_name)
+            await queue.load_scripts()
+        except BaseException:
+            await pool.aclose()
+            raise
+        return queue
+
+    @classmethod
+    async def from_url(
+        cls,
+        url: object,
+        *,
+        password: Any = None,
+        default_queue_name: str = arq_default_queue_name,
+        job_serializer: Serializer | None = None,
+        job_deserializer: Deserializer | None = None,
+    ) -> Self:
+        """Connect to the Redis at a URL (see `build_arq_redis_settings`)."""
+        return await cls.initialize(
+            build_arq_redis_settings(url, password),
+            default_queue_name=default_queue_name,
+            job_serializer=job_serializer,
+            job_deserializer=job_deserializer,
+        )
+
+    @property
+    def pool(self) -> ArqRedis:
+        """The underlying arq Redis pool."""
+        return self._pool
+
+    async def load_scripts(self) -> None:
+        """Load the Lua scripts into Redis, so no call pays for it later."""
+        async with self._pool.pipeline(transaction=False) as pipe:
+            for script in _SCRIPTS:
+                pipe.script_load(script.source)
+            await pipe.execute()
+
+    async def _run(
+        self, script: _Script, keys: Sequence[str], args: Sequence[Any]
+    ) -> Any:
+        try:
+            return await self._evalsha(script, keys, args)
+        except NoScriptError:
+            await self._pool.script_load(script.source)
+            return await self._evalsha(script, keys, args)
+
+    async def _evalsha(
+        self, script: _Script, keys: Sequence[str], args: Sequence[Any]
+    ) -> Any:
+        # redis-py types evalsha for sync and async clients at once.
+        reply: Awaitable[Any] = self._pool.evalsha(  # type: ignore[assignment]
+            script.sha, len(keys), *keys, *args
+        )
+        return await reply
+
+    @staticmethod
+    def _enqueue_call(job: PlannedJob) -> tuple[list[str], list[Any]]:
+        keys = [
+            job_key_prefix + job.job_id,
+            result_key_prefix + job.job_id,
+            job.queue_name,
+        ]
+        return keys, [job.expires_ms, job.payload, job.score, job.job_id]
+
+    @override
+    async def enqueue(
+        self,
+        task_name: str,
+        *task_args: Any,
+        _queue_name: str | None = None,
+        _job_id: str | None = None,
+        _defer_until: datetime | None = None,
+        _defer_by: SecondsTimedelta | None = None,
+        _expires: SecondsTimedelta | None = None,
+        _job_try: int | None = None,
+        **task_kwargs: Any,
+    ) -> JobMetadata:
+        planned = self._codec.plan(
+            task_name,
+            task_args,
+            task_kwargs,
+            queue_name=self._resolve_queue_name(_queue_name),
+            job_id=_job_id,
+            defer_until=_defer_until,
+            defer_by=_defer_by,
+            expires=_expires,
+            job_try=_job_try,
+        )
+        keys, args = self._enqueue_call(planned)
+        if not await self._run(_ENQUEUE, keys, args):
+            raise JobNotQueued(planned.job_id)
+        return planned.metadata(self._codec)
+
+    @override
+    async def enqueue_many(
+        self, jobs: Iterable[JobSpec], *, queue_name: str | None = None
+    ) -> list[JobMetadata | JobNotQueued]:
+        default = self._resolve_queue_name(queue_name)
+        planned = [self._codec.plan_spec(spec, default) for spec in jobs]
+        replies: list[Any] = [None] * len(planned)
+        pending = list(range(len(planned)))
+        # A second pass happens only if Redis lost the script (a restart or
+        # SCRIPT FLUSH); EVALSHA then failed without writing anything.
+        for attempt in range(2):
+            if not pending:
+                break
+            if attempt:
+                await self._pool.script_load(_ENQUEUE.source)
+            async with self._pool.pipeline(transaction=False) as pipe:
+                for index in pending:
+                    keys, args = self._enqueue_call(planned[index])
+                    pipe.evalsha(_ENQUEUE.sha, len(keys), *keys, *args)
+                answers = await pipe.execute(raise_on_error=False)
+            retry: list[int] = []
+            for index, answer in zip(pending, answers, strict=True):
+                if isinstance(answer, NoScriptError):
+                    retry.append(index)
+                elif isinstance(answer, Exception):
+                    raise answer
+                else:
+                    replies[index] = answer
+            pending = retry
+        if pending:
+            msg = "Redis did not keep the enqueue script"
+            raise NoScriptError(msg)
+        return [
+            job.metadata(self._codec) if reply else JobNotQueued(job.job_id)
+            for job, reply in zip(planned, replies, strict=True)
+        ]
+
+    async def _read(self, job_id: str, queue_name: str) -> list[Any]:
+        keys = [
+            result_key_prefix + job_id,
+            job_key_prefix + job_id,
+            in_progress_key_prefix + job_id,
+            queue_name,
+        ]
+        return cast(list[Any], await self._run(_READ, keys, [job_id]))
+
+    def _finished(
+        self, job_id: str, payload: bytes, queue_name: str
+    ) -> JobResult | None:
+        info = self._codec.decode_result(job_id, payload)
+        if not self._codec.result_in_queue(info, queue_name):
+            return None
+        return self._codec.result(job_id, info, queue_name)
+
+    @override
+    async def get_job_metadata(
+        self, job_id: str, queue_name: str | None = None
+    ) -> JobMetadata:
+        name = self._resolve_queue_name(queue_name)
+        reply = await self._read(job_id, name)
+        if reply[0] is not None:
+            done = self._codec.decode_result(job_id, reply[0])
+            if not self._codec.result_in_queue(done, name):
+                raise JobNotFound(job_id)
+            return self._codec.metadata(job_id, done, JobStatus.complete, name)
+        payload, score, in_progress = reply[1], reply[2], reply[3]
+        if payload is None or score is None:
+            raise JobNotFound(job_id)
+        status = job_status(
+            has_result=False, in_progress=bool(in_progress), score=float(score)
+        )
+        info = self._codec.decode_job(job_id, payload)
+        return self._codec.metadata(job_id, info, status, name)
+
+    @override
+    async def get_job_result(
+        self, job_id: str, queue_name: str | None = None
+    ) -> JobResult:
+        name = self._resolve_queue_name(queue_name)
+        reply = await self._read(job_id, name)
+        if reply[0] is not None:
+            result = self._finished(job_id, reply[0], name)
+            if result is None:
+                raise JobNotFound(job_id)
+            return result
+        if reply[1] is None or reply[2] is None:
+            raise JobNotFound(job_id)
+        raise JobResultUnavailable(job_id)
+
+    @override
+    async def abort_job(
+        self,
+        job_id: str,
+        queue_name: str | None = None,
+        *,
+        timeout: float | None = None,
+    ) -> bool:
+        name = self._resolve_queue_name(queue_name)
+        keys = [result_key_prefix + job_id, name, abort_jobs_ss]
+        reply = await self._run(_ABORT, keys, [job_id, timestamp_ms()])
+        if reply[0] != 2:  # noqa: PLR2004 - the script's "abort requested"
+            return False
+        async with asyncio.timeout(timeout):
+            while True:
+                await asyncio.sleep(_ABORT_POLL_INTERVAL)
+                reply = await self._read(job_id, name)
+                if reply[0] is not None:
+                    result = self._finished(job_id, reply[0], name)
+                    return (
+                        result is not None
+                        and not result.success
+                        and isinstance(result.result, asyncio.CancelledError)
+                    )
+                if reply[2] is None:
+                    # Gone without a kept result: arq cannot tell either.
+                    return False
+
+    @override
+    async def list_jobs(
+        self,
+        queue_name: str | None = None,
+        *,
+        status: JobStatus | None = None,
+        limit: int | None = None,
+    ) -> list[JobMetadata]:
+        name = self._resolve_queue_name(queue_name)
+        listed: list[JobMetadata] = []
+        start = 0
+        remaining = limit
+        while remaining is None or remaining > 0:
+            count = _LIST_CHUNK if remaining is None else min(_LIST_CHUNK, remaining)
+            flat = await self._run(
+                _LIST,
+                [name],
+                [job_key_prefix, in_progress_key_prefix, start, start + count - 1],
+            )
+            rows = len(flat) // 4
+            for offset in range(0, len(flat), 4):
+                job_id = _text(flat[offset])
+                payload = flat[offset + 2]
+                if payload is None:
+                    continue
+                try:
+                    info = self._codec.decode_job(job_id, payload)
+                except JobDeserializationError:
+                    logger.warning("Skipping unreadable job %s in %s", job_id, name)
+                    continue
+                job_state = job_status(
+                    has_result=False,
+                    in_progress=bool(flat[offset + 3]),
+                    score=float(flat[offset + 1]),
+                )
+                if status is None or job_state == status:
+                    listed.append(self._codec.metadata(job_id, info, job_state, name))
+            if rows < count:
+                break
+            start += rows
+            if remaining is not None:
+                remaining -= rows
+        return listed
+
+    @override
+    async def queue_depth(self, queue_name: str | None = None) -> int:
+        return int(await self._pool.zcard(self._resolve_queue_name(queue_name)))
+
+    @override
+    async def ping(self) -> bool:
+        return bool(await self._pool.ping())
+
+    @override
+    async def aclose(self) -> None:
+        await self._pool.aclose()

@@ -1,0 +1,1 @@
+"""pytest fixtures for apps that use queue-core (loaded automatically)."""

@@ -1,0 +1,157 @@
+"""Shared fixtures: a real redis-server on loopback and real arq workers."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import AsyncIterator, Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from arq.connections import RedisSettings
+from redis import Redis
+
+from queue_core import EmbeddedRedis, RedisArqQueue, build_arq_redis_settings
+from tests import workers
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+TEST_REDIS_URL_ENV = "QUEUE_CORE_TEST_REDIS_URL"
+WORKER_START_TIMEOUT = 30.0
+
+
+def _no_redis(reason: str) -> None:
+    if os.environ.get("CI", "").lower() == "true":
+        pytest.fail(f"CI needs a real Redis: {reason}")
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> Iterator[str]:
+    """URL of a real Redis: ``$QUEUE_CORE_TEST_REDIS_URL`` or one we start.
+
+    The suite starts redis-server on a free loopback port (the embedded
+    extra's binary, or ``$QUEUE_CORE_REDIS_SERVER``, or the one on PATH) and
+    stops it at the end. Without any Redis the tests that need it skip, or
+    fail when ``CI=true``.
+    """
+    configured = os.environ.get(TEST_REDIS_URL_ENV)
+    if configured:
+        yield configured
+        return
+    server = EmbeddedRedis(tcp=True)
+    try:
+        server.start()
+    except FileNotFoundError as exc:
+        _no_redis(str(exc))
+    try:
+        yield server.url
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def redis_settings(redis_url: str) -> RedisSettings:
+    """arq settings for the suite's Redis, emptied before each test."""
+    settings = build_arq_redis_settings(redis_url)
+    client = Redis.from_url(redis_url)
+    try:
+        client.flushdb()
+    finally:
+        client.close()
+    return settings
+
+
+@pytest.fixture
+async def redis_queue(redis_settings: RedisSettings) -> AsyncIterator[RedisArqQueue]:
+    """A `RedisArqQueue` on the suite's (emptied) Redis."""
+    queue = await RedisArqQueue.initialize(redis_settings)
+    try:
+        yield queue
+    finally:
+        await queue.aclose()
+
+
+@dataclass
+class WorkerProcess:
+    """A real ``arq`` worker process started by the suite."""
+
+    process: subprocess.Popen[bytes]
+    queue_name: str
+    log_path: Path
+
+    def stop(self) -> None:
+        """Stop it by its PID, as arq expects (SIGTERM), and wait."""
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(15)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+    def log(self) -> str:
+        """What the worker printed."""
+        return self.log_path.read_text(errors="replace")
+
+
+def start_worker(
+    redis_url: str,
+    queue_name: str,
+    log_dir: Path,
+    *,
+    serializer: str = "pickle",
+) -> WorkerProcess:
+    """Start ``python -m arq tests.workers.WorkerSettings`` and wait for it."""
+    env = {
+        **os.environ,
+        workers.REDIS_URL_ENV: redis_url,
+        workers.QUEUE_ENV: queue_name,
+        workers.SERIALIZER_ENV: serializer,
+    }
+    log_path = (
+        log_dir / f"worker-{queue_name.replace(':', '_')}-{time.monotonic_ns()}.log"
+    )
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "arq", "tests.workers.WorkerSettings"],
+            cwd=REPO_ROOT,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    worker = WorkerProcess(process, queue_name, log_path)
+    client = Redis.from_url(redis_url)
+    deadline = time.monotonic() + WORKER_START_TIMEOUT
+    try:
+        while not client.exists(f"{queue_name}:health-check"):
+            if process.poll() is not None or time.monotonic() > deadline:
+                worker.stop()
+                pytest.fail(f"arq worker did not start:\n{worker.log()}")
+            time.sleep(0.05)
+    finally:
+        client.close()
+    return worker
+
+
+@pytest.fixture
+def arq_worker(
+    redis_url: str, tmp_path: Path
+) -> Iterator[Callable[..., WorkerProcess]]:
+    """Start real arq workers for this test; all are stopped afterwards."""
+    started: list[WorkerProcess] = []
+
+    def start(
+        queue_name: str = "arq:queue", *, serializer: str = "pickle"
+    ) -> WorkerProcess:
+        worker = start_worker(redis_url, queue_name, tmp_path, serializer=serializer)
+        started.append(worker)
+        return worker
+
+    yield start
+    for worker in started:
+        worker.stop()
