@@ -23,6 +23,15 @@ TEST_REDIS_URL_ENV = "QUEUE_CORE_TEST_REDIS_URL"
 WORKER_START_TIMEOUT = 30.0
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark every test that talks to a real Redis with ``redis``."""
+    for item in items:
+        callspec = getattr(item, "callspec", None)
+        on_redis = callspec is not None and callspec.params.get("backend") == "redis"
+        if on_redis or "redis_url" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.redis)
+
+
 def _no_redis(reason: str) -> None:
     if os.environ.get("CI", "").lower() == "true":
         pytest.fail(f"CI needs a real Redis: {reason}")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+from collections.abc import Callable, Coroutine
 from typing import Any
 
 # Every arq task takes ctx first, used or not.
@@ -51,7 +52,13 @@ async def noop(ctx: dict[Any, Any]) -> None:
     """Do nothing, as fast as possible."""
 
 
-FUNCTIONS = [echo, add, fail, sleep, noop]
+FUNCTIONS: list[Callable[..., Coroutine[Any, Any, Any]]] = [
+    echo,
+    add,
+    fail,
+    sleep,
+    noop,
+]
 
 
 def _serializers() -> dict[str, Any]:

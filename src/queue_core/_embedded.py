@@ -13,6 +13,7 @@ import socket
 import subprocess
 import tempfile
 import time
+import warnings
 import weakref
 from contextlib import AsyncExitStack
 from pathlib import Path
@@ -399,17 +400,17 @@ def _completion_wait(worker_settings: Any) -> float:
     return float(value or 0)
 
 
-def _completion_wait(worker_settings: Any) -> float:
-    value: Any = get_kwargs(worker_settings).get("job_completion_wait")
-    return float(value or 0)
-
-
 async def _stop_worker(worker: Worker, task: asyncio.Task[None], grace: float) -> None:
     worker.allow_pick_jobs = False
     running = [t for t in worker.tasks.values() if not t.done()]
     if running and grace > 0:
         await asyncio.wait(running, timeout=grace)
-    await worker.close()
+    with warnings.catch_warnings():
+        # arq's Worker.close calls redis-py's deprecated close(); not ours.
+        warnings.filterwarnings(
+            "ignore", "Call to deprecated close", DeprecationWarning
+        )
+        await worker.close()
     task.cancel()
     with contextlib.suppress(asyncio.CancelledError):
         await task

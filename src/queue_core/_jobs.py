@@ -35,6 +35,7 @@ __all__ = [
     "JobCodec",
     "JobSpec",
     "PlannedJob",
+    "check_text",
     "job_status",
 ]
 
@@ -123,7 +124,7 @@ def _check_type(value: object, name: str, kind: type, *, optional: bool = True) 
         raise TypeError(msg)
 
 
-def _check_text(value: object, name: str, *, optional: bool = True) -> None:
+def check_text(value: object, name: str, *, optional: bool = True) -> None:
     _check_type(value, name, str, optional=optional)
     if value == "":
         msg = f"{name} must not be empty"
@@ -186,15 +187,14 @@ class JobCodec:
             ValueError: An option has a value arq cannot honour.
             JobSerializationError: An argument cannot be serialized.
         """
-        _check_text(task_name, "task_name", optional=False)
-        _check_text(job_id, "_job_id")
+        check_text(task_name, "task_name", optional=False)
+        check_text(job_id, "_job_id")
         if job_id is not None and len(job_id) > MAX_JOB_ID_LENGTH:
             msg = (
                 f"_job_id is {len(job_id)} characters long; "
                 f"the limit is {MAX_JOB_ID_LENGTH}"
             )
             raise ValueError(msg)
-        _check_text(queue_name, "_queue_name")
         _check_type(defer_until, "_defer_until", datetime)
         _check_duration(defer_by, "_defer_by")
         _check_duration(expires, "_expires")

@@ -14,7 +14,7 @@ from arq.jobs import JobStatus
 from arq.typing import SecondsTimedelta
 
 from ._exceptions import JobNotQueued, JobResultUnavailable
-from ._jobs import JobSpec
+from ._jobs import JobSpec, check_text
 from ._models import JobMetadata, JobResult
 
 __all__ = ["ArqQueue"]
@@ -36,8 +36,13 @@ class ArqQueue(metaclass=abc.ABCMeta):
         """Queue used when a call names none (arq's is ``arq:queue``)."""
         return self._default_queue_name
 
-    def _resolve_queue_name(self, queue_name: str | None) -> str:
-        return queue_name or self._default_queue_name
+    def _resolve_queue_name(
+        self, queue_name: str | None, argument: str = "queue_name"
+    ) -> str:
+        if queue_name is None:
+            return self._default_queue_name
+        check_text(queue_name, argument)
+        return queue_name
 
     @abc.abstractmethod
     async def enqueue(

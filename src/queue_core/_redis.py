@@ -245,7 +245,7 @@ class RedisArqQueue(ArqQueue):
             task_name,
             task_args,
             task_kwargs,
-            queue_name=self._resolve_queue_name(_queue_name),
+            queue_name=self._resolve_queue_name(_queue_name, "_queue_name"),
             job_id=_job_id,
             defer_until=_defer_until,
             defer_by=_defer_by,

@@ -1,0 +1,161 @@
+"""The conformance suite's backends: the mock and real Redis, driven alike.
+
+Every test in this directory runs twice, once per backend. Where the mock's
+test helpers (`set_in_progress`, `set_complete`) move a job along, the Redis
+backend has a real arq worker process do the same, so both must agree on
+everything a caller can observe.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from arq.connections import RedisSettings
+from redis.asyncio import Redis
+
+from queue_core import (
+    ArqQueue,
+    JobResult,
+    JobStatus,
+    MockArqQueue,
+    RedisArqQueue,
+)
+from tests import workers
+from tests.conftest import WorkerProcess
+
+IDLE_QUEUE = "conformance:idle"
+"""Default queue of the backends under test: no worker ever takes from it."""
+
+WORK_QUEUE = "conformance:work"
+"""The queue a real worker serves (on the Redis backend)."""
+
+WAIT = 20.0
+"""Longest any test waits for a worker, in seconds."""
+
+
+@dataclass
+class Backend:
+    """A queue under test and the means to move its jobs along."""
+
+    name: str
+    queue: ArqQueue
+    start_worker_for: Callable[[str], Any]
+    redis: Redis | None = None
+
+    @property
+    def mock(self) -> MockArqQueue | None:
+        """The queue, if it is the mock."""
+        return self.queue if isinstance(self.queue, MockArqQueue) else None
+
+    async def start_worker(self, queue_name: str = WORK_QUEUE) -> None:
+        """Have a worker serve a queue (the mock's "worker" is the test)."""
+        if self.mock is None:
+            await asyncio.to_thread(self.start_worker_for, queue_name)
+
+    async def started(self, job_id: str, queue_name: str = WORK_QUEUE) -> None:
+        """Return once a worker has started the job."""
+        if self.mock is not None:
+            await self.mock.set_in_progress(job_id, queue_name)
+            return
+        async with asyncio.timeout(WAIT):
+            while (
+                await self.queue.get_job_metadata(job_id, queue_name)
+            ).status is not JobStatus.in_progress:
+                await asyncio.sleep(0.02)
+
+    async def finished(self, job_id: str, queue_name: str = WORK_QUEUE) -> JobResult:
+        """Return the job's result once a worker has run it.
+
+        The mock runs the same task function the real worker runs and
+        records its outcome as the worker would.
+        """
+        if self.mock is not None:
+            job = await self.mock.get_job_metadata(job_id, queue_name)
+            while job.status is JobStatus.deferred:  # a worker waits too
+                await asyncio.sleep(0.02)
+                job = await self.mock.get_job_metadata(job_id, queue_name)
+            await self.mock.set_in_progress(job_id, queue_name)
+            task = getattr(workers, job.name)
+            try:
+                value = await task({}, *job.args, **job.kwargs)
+            except Exception as exc:  # noqa: BLE001 - recorded as the worker does
+                await self.mock.set_complete(
+                    job_id, result=exc, success=False, queue_name=queue_name
+                )
+            else:
+                await self.mock.set_complete(
+                    job_id, result=value, queue_name=queue_name
+                )
+        return await self.queue.wait_for_result(
+            job_id, queue_name, timeout=WAIT, poll_interval=0.02
+        )
+
+    async def stored_keys(self) -> int:
+        """How many keys Redis holds (the mock: how many jobs), to show
+        that a refused call wrote nothing."""
+        if self.mock is not None:
+            return len(self.mock.jobs())
+        assert self.redis is not None
+        return int(await self.redis.dbsize())
+
+
+@pytest.fixture(scope="session")
+def conformance_worker(redis_url: str, tmp_path_factory: pytest.TempPathFactory) -> Any:
+    """One real arq worker on WORK_QUEUE for the whole session (lazily)."""
+    from tests.conftest import start_worker  # noqa: PLC0415
+
+    started: list[WorkerProcess] = []
+
+    def ensure() -> WorkerProcess:
+        if not started or started[0].process.poll() is not None:
+            started[:] = [
+                start_worker(redis_url, WORK_QUEUE, tmp_path_factory.mktemp("worker"))
+            ]
+        return started[0]
+
+    yield ensure
+    for worker in started:
+        worker.stop()
+
+
+@pytest.fixture(params=["mock", "redis"])
+async def backend(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> AsyncIterator[Backend]:
+    """Each conformance test runs once on the mock and once on real Redis."""
+    if request.param == "mock":
+        yield Backend(
+            "mock",
+            MockArqQueue(default_queue_name=IDLE_QUEUE),
+            start_worker_for=lambda _: None,
+        )
+        return
+    redis_url: str = request.getfixturevalue("redis_url")
+    request.getfixturevalue("redis_settings")  # empties the database
+    settings: RedisSettings = request.getfixturevalue("redis_settings")
+    ensure_worker = request.getfixturevalue("conformance_worker")
+    extra_workers: list[WorkerProcess] = []
+
+    def start_worker_for(queue_name: str) -> None:
+        if queue_name == WORK_QUEUE:
+            ensure_worker()
+            return
+        from tests.conftest import start_worker  # noqa: PLC0415
+
+        extra_workers.append(
+            start_worker(redis_url, queue_name, tmp_path_factory.mktemp("worker"))
+        )
+
+    queue = await RedisArqQueue.initialize(settings, default_queue_name=IDLE_QUEUE)
+    client = Redis.from_url(redis_url)
+    try:
+        yield Backend("redis", queue, start_worker_for=start_worker_for, redis=client)
+    finally:
+        await queue.aclose()
+        await client.aclose()
+        for worker in extra_workers:
+            worker.stop()

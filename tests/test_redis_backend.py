@@ -1,0 +1,245 @@
+"""What only the Redis backend can show: arq interop, round trips, scripts."""
+
+from __future__ import annotations
+
+import asyncio
+import pickle
+from collections.abc import Callable
+from typing import Any
+
+import msgpack
+import pytest
+from arq.connections import ArqRedis, RedisSettings, create_pool
+from arq.jobs import Job
+from arq.jobs import JobStatus as ArqJobStatus
+from redis.asyncio.connection import AbstractConnection
+
+from queue_core import (
+    JobDeserializationError,
+    JobMetadata,
+    JobNotFound,
+    JobNotQueued,
+    JobSpec,
+    JobStatus,
+    RedisArqQueue,
+)
+from tests.conftest import WorkerProcess
+
+WORK = "redis-backend:work"
+
+
+@pytest.fixture
+async def arq_pool(redis_settings: RedisSettings) -> Any:
+    """arq's own client on the same Redis."""
+    pool = await create_pool(redis_settings)
+    try:
+        yield pool
+    finally:
+        await pool.aclose()
+
+
+@pytest.fixture
+def round_trips(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Counts writes to a Redis socket: one per round trip, pipelines included."""
+    sent = [0]
+    original = AbstractConnection.send_packed_command
+
+    async def counting(self: AbstractConnection, *args: Any, **kwargs: Any) -> None:
+        sent[0] += 1
+        await original(self, *args, **kwargs)
+
+    monkeypatch.setattr(AbstractConnection, "send_packed_command", counting)
+    return sent
+
+
+async def _count(sent: list[int], call: Callable[[], Any]) -> int:
+    before = sent[0]
+    await call()
+    return sent[0] - before
+
+
+async def test_every_call_is_one_round_trip(
+    redis_queue: RedisArqQueue,
+    arq_worker: Callable[..., WorkerProcess],
+    round_trips: list[int],
+) -> None:
+    sent = round_trips
+    arq_worker(WORK)
+    queue = redis_queue
+    job = await queue.enqueue("add", 1, 2, _queue_name=WORK)
+    await queue.wait_for_result(job.id, WORK, timeout=20, poll_interval=0.02)
+    queued = await queue.enqueue("echo", 1)
+
+    counts = {
+        "enqueue": await _count(sent, lambda: queue.enqueue("echo", 2)),
+        "metadata": await _count(sent, lambda: queue.get_job_metadata(queued.id)),
+        "metadata of a finished job": await _count(
+            sent, lambda: queue.get_job_metadata(job.id, WORK)
+        ),
+        "result": await _count(sent, lambda: queue.get_job_result(job.id, WORK)),
+        "batch of 500": await _count(
+            sent,
+            lambda: queue.enqueue_many([JobSpec("echo", (n,)) for n in range(500)]),
+        ),
+        "list": await _count(sent, lambda: queue.list_jobs(limit=100)),
+        "depth": await _count(sent, queue.queue_depth),
+        "abort of a finished job": await _count(
+            sent, lambda: queue.abort_job(job.id, WORK)
+        ),
+        "ping": await _count(sent, queue.ping),
+    }
+
+    assert counts == dict.fromkeys(counts, 1)
+
+
+async def test_our_jobs_read_by_arq_and_arqs_jobs_read_by_us_agree(
+    redis_queue: RedisArqQueue, arq_pool: ArqRedis
+) -> None:
+    ours = await redis_queue.enqueue("echo", 1, x=2, _defer_by=30)
+    theirs = await arq_pool.enqueue_job("echo", 3, y=4, _job_id="from-arq")
+    assert theirs is not None
+
+    arq_view = await Job(ours.id, arq_pool).info()
+    our_view = await redis_queue.get_job_metadata("from-arq")
+
+    assert arq_view is not None
+    assert (arq_view.function, arq_view.args, arq_view.kwargs) == (
+        "echo",
+        (1,),
+        {"x": 2},
+    )
+    assert arq_view.enqueue_time == ours.enqueue_time
+    assert arq_view.score == int(ours.enqueue_time.timestamp() * 1000) + 30_000
+    assert (our_view.name, our_view.args, our_view.kwargs) == ("echo", (3,), {"y": 4})
+    assert our_view.status is JobStatus.queued
+
+
+async def test_status_agrees_with_arqs_job_status_in_every_state(
+    redis_queue: RedisArqQueue,
+    arq_pool: ArqRedis,
+    arq_worker: Callable[..., WorkerProcess],
+) -> None:
+    async def both(job_id: str, queue_name: str) -> tuple[JobStatus, ArqJobStatus]:
+        arq_status = await Job(job_id, arq_pool, _queue_name=queue_name).status()
+        try:
+            ours = (await redis_queue.get_job_metadata(job_id, queue_name)).status
+        except JobNotFound:
+            ours = JobStatus.not_found
+        return ours, arq_status
+
+    deferred = await redis_queue.enqueue("echo", 1, _queue_name=WORK, _defer_by=600)
+    queued = await redis_queue.enqueue("echo", 1, _queue_name="redis-backend:idle")
+    seen = {
+        "deferred": await both(deferred.id, WORK),
+        "queued": await both(queued.id, "redis-backend:idle"),
+        "not_found": await both("missing", WORK),
+    }
+    arq_worker(WORK)
+    running = await redis_queue.enqueue("sleep", 2, _queue_name=WORK)
+    async with asyncio.timeout(20):
+        while (await both(running.id, WORK))[1] is not ArqJobStatus.in_progress:
+            await asyncio.sleep(0.02)
+    seen["in_progress"] = await both(running.id, WORK)
+    await redis_queue.wait_for_result(running.id, WORK, timeout=20)
+    seen["complete"] = await both(running.id, WORK)
+
+    assert seen == {
+        name: (JobStatus(name), ArqJobStatus(name))
+        for name in ("deferred", "queued", "not_found", "in_progress", "complete")
+    }
+
+
+async def test_a_real_worker_runs_jobs_enqueued_with_msgpack(
+    redis_settings: RedisSettings, arq_worker: Callable[..., WorkerProcess]
+) -> None:
+    arq_worker(WORK, serializer="msgpack")
+    queue = await RedisArqQueue.initialize(
+        redis_settings,
+        job_serializer=msgpack.packb,
+        job_deserializer=lambda b: msgpack.unpackb(b, raw=False),
+    )
+    async with queue:
+        job = await queue.enqueue("echo", {"a": [1, 2]}, _queue_name=WORK)
+        result = await queue.wait_for_result(job.id, WORK, timeout=20)
+
+        assert result.success is True
+        assert result.result == {"a": [1, 2]}
+        assert result.args == ({"a": [1, 2]},)
+
+
+async def test_an_unreadable_payload_names_its_job_and_spares_the_others(
+    redis_settings: RedisSettings, redis_queue: RedisArqQueue
+) -> None:
+    good = await redis_queue.enqueue("echo", "fine")
+    bad = await redis_queue.enqueue("echo", "pickled")
+    json_queue = await RedisArqQueue.initialize(
+        redis_settings, job_deserializer=lambda b: msgpack.unpackb(b, raw=False)
+    )
+    async with json_queue:
+        with pytest.raises(JobDeserializationError) as error:
+            await json_queue.get_job_metadata(bad.id)
+        assert f"id={bad.id}" in str(error.value)
+        assert error.value.job_id == bad.id
+
+    await redis_queue.pool.set("arq:job:" + bad.id, b"\x80not a pickle")
+    listed = await redis_queue.list_jobs()
+
+    assert [job.id for job in listed] == [good.id]
+    assert (await redis_queue.get_job_metadata(good.id)).args == ("fine",)
+    with pytest.raises(JobDeserializationError, match=f"id={bad.id}"):
+        await redis_queue.get_job_metadata(bad.id)
+
+
+async def test_calls_survive_redis_forgetting_the_scripts(
+    redis_queue: RedisArqQueue,
+) -> None:
+    await redis_queue.pool.script_flush()
+    job = await redis_queue.enqueue("echo", 1)
+    await redis_queue.pool.script_flush()
+    batch = await redis_queue.enqueue_many(
+        [JobSpec("echo", (2,)), JobSpec("echo", (3,))]
+    )
+    await redis_queue.pool.script_flush()
+
+    assert (await redis_queue.get_job_metadata(job.id)).args == (1,)
+    assert all(isinstance(outcome, JobMetadata) for outcome in batch)
+    assert await redis_queue.queue_depth() == 3
+
+
+async def test_two_hundred_concurrent_enqueues_of_one_id_have_one_winner(
+    redis_settings: RedisSettings,
+) -> None:
+    queues = [await RedisArqQueue.initialize(redis_settings) for _ in range(4)]
+    try:
+        outcomes = await asyncio.gather(
+            *(
+                queues[n % 4].enqueue("echo", n, _job_id="contested")
+                for n in range(200)
+            ),
+            return_exceptions=True,
+        )
+    finally:
+        for queue in queues:
+            await queue.aclose()
+
+    assert sum(isinstance(o, JobMetadata) for o in outcomes) == 1
+    assert sum(isinstance(o, JobNotQueued) for o in outcomes) == 199
+
+
+async def test_the_stored_payload_is_arqs_pickle_format(
+    redis_queue: RedisArqQueue,
+) -> None:
+    job = await redis_queue.enqueue("echo", 1, k="v", _job_try=3)
+
+    raw = await redis_queue.pool.get("arq:job:" + job.id)
+    ttl = await redis_queue.pool.pttl("arq:job:" + job.id)
+
+    assert raw is not None
+    assert pickle.loads(raw) == {  # noqa: S301 - our own test data
+        "t": 3,
+        "f": "echo",
+        "a": (1,),
+        "k": {"k": "v"},
+        "et": int(job.enqueue_time.timestamp() * 1000),
+    }
+    assert 86_000_000 < ttl <= 86_400_000
