@@ -59,6 +59,32 @@ def test_a_database_may_come_from_the_query() -> None:
     assert build_arq_redis_settings("redis://localhost?db=4").database == 4
 
 
+def test_a_sentinel_url_lists_the_sentinels_and_names_the_master() -> None:
+    settings = build_arq_redis_settings(
+        f"redis+sentinel://:{SECRET}@10.0.0.1:26379,sentinel-b:26380,sentinel-c/primary/2"
+    )
+
+    assert settings.sentinel is True
+    assert settings.host == [
+        ("10.0.0.1", 26379),
+        ("sentinel-b", 26380),
+        ("sentinel-c", 26379),
+    ]
+    assert settings.sentinel_master == "primary"
+    assert settings.database == 2
+    assert settings.password == SECRET
+    assert SECRET not in repr(settings)
+
+
+def test_a_socket_timeout_bounds_every_command_unless_turned_off() -> None:
+    assert build_arq_redis_settings("redis://cache").socket_timeout == 5.0
+    off = build_arq_redis_settings("redis://cache?socket_timeout=none")
+    custom = build_arq_redis_settings("redis://cache?socket_timeout=0.5")
+
+    assert off.socket_timeout is None
+    assert custom.socket_timeout == 0.5
+
+
 def test_a_unix_socket_url_gives_the_socket_path() -> None:
     settings = build_arq_redis_settings("unix:///run/redis/redis.sock?db=2")
 
@@ -103,7 +129,7 @@ def test_the_settings_repr_never_shows_the_password() -> None:
     [
         (
             f"http://:{SECRET}@cache",
-            "must start with redis://, rediss:// or unix://, not http://",
+            "must start with redis://, rediss://, unix:// or redis\\+sentinel://, not http://",
         ),
         ("cache:6379", "must start with redis://"),
         (f"redis://:{SECRET}@cache:notaport/0", "malformed"),
@@ -119,6 +145,9 @@ def test_the_settings_repr_never_shows_the_password() -> None:
             "conn_timeout must be an integer",
         ),
         ("unix://", "needs a socket path"),
+        (f"redis+sentinel://:{SECRET}@h1:notaport/m", "host:port pairs"),
+        (f"redis+sentinel://:{SECRET}@h1:26379/m/0/extra", "path must be /master"),
+        (f"redis://:{SECRET}@cache/0?socket_timeout=-1", "socket_timeout must be"),
     ],
 )
 def test_a_malformed_url_is_a_value_error_that_hides_the_password(
@@ -139,7 +168,7 @@ def test_worker_settings_defaults_are_arqs_own() -> None:
         assert getattr(settings, name) == defaults[name].default
 
 
-def test_arq_builds_a_worker_from_worker_settings() -> None:
+async def test_arq_builds_a_worker_from_worker_settings() -> None:
     settings = WorkerSettings(
         workers.FUNCTIONS,
         build_arq_redis_settings("redis://cache:6390/2"),

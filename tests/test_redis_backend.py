@@ -7,7 +7,6 @@ import pickle
 from collections.abc import Callable
 from typing import Any
 
-import msgpack
 import pytest
 from arq.connections import ArqRedis, RedisSettings, create_pool
 from arq.jobs import Job
@@ -22,6 +21,7 @@ from queue_core import (
     JobSpec,
     JobStatus,
     RedisArqQueue,
+    json_deserializer,
 )
 from tests.conftest import WorkerProcess
 
@@ -149,31 +149,13 @@ async def test_status_agrees_with_arqs_job_status_in_every_state(
     }
 
 
-async def test_a_real_worker_runs_jobs_enqueued_with_msgpack(
-    redis_settings: RedisSettings, arq_worker: Callable[..., WorkerProcess]
-) -> None:
-    arq_worker(WORK, serializer="msgpack")
-    queue = await RedisArqQueue.initialize(
-        redis_settings,
-        job_serializer=msgpack.packb,
-        job_deserializer=lambda b: msgpack.unpackb(b, raw=False),
-    )
-    async with queue:
-        job = await queue.enqueue("echo", {"a": [1, 2]}, _queue_name=WORK)
-        result = await queue.wait_for_result(job.id, WORK, timeout=20)
-
-        assert result.success is True
-        assert result.result == {"a": [1, 2]}
-        assert result.args == ({"a": [1, 2]},)
-
-
 async def test_an_unreadable_payload_names_its_job_and_spares_the_others(
     redis_settings: RedisSettings, redis_queue: RedisArqQueue
 ) -> None:
     good = await redis_queue.enqueue("echo", "fine")
     bad = await redis_queue.enqueue("echo", "pickled")
     json_queue = await RedisArqQueue.initialize(
-        redis_settings, job_deserializer=lambda b: msgpack.unpackb(b, raw=False)
+        redis_settings, job_deserializer=json_deserializer
     )
     async with json_queue:
         with pytest.raises(JobDeserializationError) as error:

@@ -14,7 +14,13 @@ from typing import Any
 # Every arq task takes ctx first, used or not.
 # ruff: noqa: ARG001
 from queue_core import WorkerSettings as QueueWorkerSettings
-from queue_core import build_arq_redis_settings
+from queue_core import (
+    build_arq_redis_settings,
+    json_deserializer,
+    json_serializer,
+    msgpack_deserializer,
+    msgpack_serializer,
+)
 
 REDIS_URL_ENV = "QUEUE_CORE_TEST_WORKER_REDIS_URL"
 QUEUE_ENV = "QUEUE_CORE_TEST_WORKER_QUEUE"
@@ -64,11 +70,14 @@ FUNCTIONS: list[Callable[..., Coroutine[Any, Any, Any]]] = [
 def _serializers() -> dict[str, Any]:
     name = os.environ.get(SERIALIZER_ENV, "pickle")
     if name == "msgpack":
-        import msgpack  # noqa: PLC0415 - only when asked for
-
         return {
-            "job_serializer": msgpack.packb,
-            "job_deserializer": lambda b: msgpack.unpackb(b, raw=False),
+            "job_serializer": msgpack_serializer,
+            "job_deserializer": msgpack_deserializer,
+        }
+    if name == "json":
+        return {
+            "job_serializer": json_serializer,
+            "job_deserializer": json_deserializer,
         }
     return {}
 

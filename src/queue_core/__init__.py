@@ -16,6 +16,13 @@ from ._mock import MockArqQueue
 from ._models import ArqMode, JobMetadata, JobResult, JobStatus
 from ._queue import ArqQueue
 from ._redis import RedisArqQueue
+from ._serializers import (
+    RemoteJobError,
+    json_deserializer,
+    json_serializer,
+    msgpack_deserializer,
+    msgpack_serializer,
+)
 
 __all__ = [
     "ArqJobError",
@@ -35,8 +42,13 @@ __all__ = [
     "MockArqQueue",
     "RedactedRedisSettings",
     "RedisArqQueue",
+    "RemoteJobError",
     "WorkerSettings",
     "build_arq_redis_settings",
     "find_redis_server",
+    "json_deserializer",
+    "json_serializer",
+    "msgpack_deserializer",
+    "msgpack_serializer",
     "open_arq_queue",
 ]

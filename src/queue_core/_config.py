@@ -7,7 +7,7 @@ import inspect
 from collections.abc import Callable, Coroutine, Mapping, Sequence
 from dataclasses import KW_ONLY, dataclass, field, fields
 from typing import Any, Final, Protocol, runtime_checkable
-from urllib.parse import parse_qs, unquote, urlsplit
+from urllib.parse import SplitResult, parse_qs, unquote, urlsplit
 
 from arq.connections import RedisSettings
 from arq.constants import default_queue_name as arq_default_queue_name
@@ -23,7 +23,7 @@ __all__ = [
     "build_arq_redis_settings",
 ]
 
-_SCHEMES: Final = ("redis", "rediss", "unix")
+_SCHEMES: Final = ("redis", "rediss", "unix", "redis+sentinel", "rediss+sentinel")
 
 _BOOL_WORDS: Final = {
     "1": True,
@@ -42,8 +42,21 @@ class _SecretLike(Protocol):
     def get_secret_value(self) -> str: ...
 
 
+DEFAULT_SOCKET_TIMEOUT: Final = 5.0
+"""Seconds a Redis command may take before it fails, unless configured."""
+
+
+@dataclass(repr=False)
 class RedactedRedisSettings(RedisSettings):
-    """arq's `RedisSettings` whose repr never shows the password."""
+    """arq's `RedisSettings` with a socket timeout, whose repr hides the password.
+
+    arq's workers take it as they take their own settings; `RedisArqQueue`
+    also applies ``socket_timeout``, so no call can hang on a Redis that
+    stopped answering.
+    """
+
+    socket_timeout: float | None = DEFAULT_SOCKET_TIMEOUT
+    """Seconds a command may wait for Redis (`None`: forever)."""
 
     @override
     def __repr__(self) -> str:
@@ -73,6 +86,19 @@ def _parse_int(name: str, value: str) -> int:
         raise ValueError(msg) from None
 
 
+def _parse_seconds(name: str, value: str) -> float | None:
+    if value.lower() == "none":
+        return None
+    try:
+        seconds = float(value)
+    except ValueError:
+        seconds = -1.0
+    if seconds <= 0:
+        msg = f"Redis URL option {name} must be positive seconds or none, not {value!r}"
+        raise ValueError(msg)
+    return seconds
+
+
 _QUERY_OPTIONS: Final[Mapping[str, Callable[[str, str], object]]] = {
     "ssl_cert_reqs": lambda name, v: _choice(name, v, ("none", "optional", "required")),
     "ssl_ca_certs": lambda _, v: v,
@@ -83,6 +109,7 @@ _QUERY_OPTIONS: Final[Mapping[str, Callable[[str, str], object]]] = {
     "conn_retries": _parse_int,
     "conn_retry_delay": _parse_int,
     "max_connections": _parse_int,
+    "socket_timeout": _parse_seconds,
 }
 
 
@@ -96,16 +123,19 @@ def _choice(name: str, value: str, allowed: tuple[str, ...]) -> str:
 
 def build_arq_redis_settings(
     url: object, password: str | _SecretLike | None = None
-) -> RedisSettings:
+) -> RedactedRedisSettings:
     """Build arq's `RedisSettings` from a Redis URL.
 
     Args:
         url: ``redis://[[user]:password@]host[:port][/db]``, ``rediss://``
-            for TLS, or ``unix:///path/to/socket``; a `str` or any URL
-            object (pydantic's `RedisDsn` included). Query options:
-            ``db``, ``ssl_cert_reqs``, ``ssl_ca_certs``, ``ssl_certfile``,
+            for TLS, ``unix:///path/to/socket``, or Sentinel as
+            ``redis+sentinel://[[user]:password@]host:port[,host:port…]/master[/db]``
+            (``rediss+sentinel://`` with TLS); a `str` or any URL object
+            (pydantic's `RedisDsn` included). Query options: ``db``,
+            ``ssl_cert_reqs``, ``ssl_ca_certs``, ``ssl_certfile``,
             ``ssl_keyfile``, ``ssl_check_hostname``, ``conn_timeout``,
-            ``conn_retries``, ``conn_retry_delay``, ``max_connections``.
+            ``conn_retries``, ``conn_retry_delay``, ``max_connections``,
+            ``socket_timeout``.
         password: Password for Redis (a `str` or pydantic `SecretStr`); it
             wins over a password in the URL.
 
@@ -118,26 +148,41 @@ def build_arq_redis_settings(
             password.
     """
     text = str(url)
+    scheme, separator, _ = text.partition("://")
+    if not separator or scheme not in _SCHEMES:
+        shown = f"{scheme}://" if separator else "no scheme"
+        msg = (
+            "Redis URL must start with redis://, rediss://, unix:// or "
+            f"redis+sentinel://, not {shown}"
+        )
+        raise ValueError(msg)
+    if isinstance(password, _SecretLike):
+        secret: str | None = password.get_secret_value()
+    else:
+        secret = password
+    if scheme.endswith("+sentinel"):
+        fields_ = _sentinel_fields(text)
+    else:
+        fields_ = _server_fields(text)
+    if secret is not None:
+        fields_["password"] = secret
+    return RedactedRedisSettings(**fields_)
+
+
+def _split(text: str) -> tuple[SplitResult, int | None]:
     try:
         parts = urlsplit(text)
         port = parts.port
     except ValueError:
         msg = "Redis URL is malformed (check the host and port)"
         raise ValueError(msg) from None
-    if parts.scheme not in _SCHEMES:
-        shown = f"{parts.scheme}://" if parts.scheme else "no scheme"
-        msg = f"Redis URL must start with redis://, rediss:// or unix://, not {shown}"
-        raise ValueError(msg)
-    if parts.scheme == "unix" and not parts.path:
-        msg = "Redis URL unix:// needs a socket path, as in unix:///run/redis.sock"
-        raise ValueError(msg)
-    if parts.scheme != "unix" and port == 0:
-        msg = "Redis URL port must be between 1 and 65535"
-        raise ValueError(msg)
+    return parts, port
+
+
+def _common_fields(parts: SplitResult, database_text: str | None) -> dict[str, Any]:
+    """Credentials, database and query options, shared by every scheme."""
     query = parse_qs(parts.query, keep_blank_values=True)
-    database_text = query.pop("db", [None])[-1]
-    if database_text is None and parts.scheme != "unix":
-        database_text = parts.path.lstrip("/") or None
+    database_text = query.pop("db", [database_text])[-1]
     if database_text is not None and not database_text.isdigit():
         msg = f"Redis URL database must be a number, not {database_text!r}"
         raise ValueError(msg)
@@ -145,29 +190,66 @@ def build_arq_redis_settings(
     for name, values in query.items():
         parse = _QUERY_OPTIONS.get(name)
         if parse is None:
-            msg = f"Redis URL has an unknown option {name!r}; known: db, " + ", ".join(
-                sorted(_QUERY_OPTIONS)
-            )
+            known = ", ".join(["db", *sorted(_QUERY_OPTIONS)])
+            msg = f"Redis URL has an unknown option {name!r}; known: {known}"
             raise ValueError(msg)
         options[name] = parse(name, values[-1])
+    return {
+        "database": int(database_text or 0),
+        "username": unquote(parts.username) if parts.username else None,
+        "password": unquote(parts.password) if parts.password else None,
+        **options,
+    }
 
-    # arq parses the rest; it keeps user and password percent-encoded.
+
+def _server_fields(text: str) -> dict[str, Any]:
+    parts, port = _split(text)
+    if parts.scheme == "unix" and not parts.path:
+        msg = "Redis URL unix:// needs a socket path, as in unix:///run/redis.sock"
+        raise ValueError(msg)
+    if parts.scheme != "unix" and port == 0:
+        msg = "Redis URL port must be between 1 and 65535"
+        raise ValueError(msg)
+    path_database = None if parts.scheme == "unix" else parts.path.lstrip("/") or None
+    common = _common_fields(parts, path_database)
+    # arq parses host, port, TLS and socket path; credentials and options
+    # are ours (arq keeps them percent-encoded and ignores the query).
     settings = RedisSettings.from_dsn(parts._replace(query="").geturl())
-    if isinstance(password, _SecretLike):
-        secret: str | None = password.get_secret_value()
-    else:
-        secret = password
-    return RedactedRedisSettings(
-        **{
-            **vars(settings),
-            "database": int(database_text or 0),
-            "username": unquote(parts.username) if parts.username else None,
-            "password": secret
-            if secret is not None
-            else (unquote(parts.password) if parts.password else None),
-            **options,
-        }
-    )
+    return {**vars(settings), **common}
+
+
+def _sentinel_fields(text: str) -> dict[str, Any]:
+    scheme, _, rest = text.partition("://")
+    netloc, slash, after = rest.partition("/")
+    if "?" in netloc:
+        netloc, _, query = netloc.partition("?")
+        after = "?" + query
+    userinfo, at, hosts_text = netloc.rpartition("@")
+    sentinels: list[tuple[str, int]] = []
+    for item in hosts_text.split(","):
+        host, colon, port_text = item.rpartition(":")
+        if not colon:
+            host, port_text = item, "26379"
+        if not host or not port_text.isdigit() or not 0 < int(port_text) < 65536:  # noqa: PLR2004
+            msg = "Redis Sentinel URL needs host:port pairs separated by commas"
+            raise ValueError(msg)
+        sentinels.append((host.strip("[]"), int(port_text)))
+    path, _, query = (slash + after).partition("?")
+    segments = [s for s in path.split("/") if s]
+    if len(segments) > 2:  # noqa: PLR2004
+        msg = "Redis Sentinel URL path must be /master or /master/db"
+        raise ValueError(msg)
+    placeholder = f"redis://{userinfo}{at}sentinel?{query}"
+    parts, _ = _split(placeholder)
+    common = _common_fields(parts, segments[1] if len(segments) > 1 else None)
+    return {
+        **vars(RedisSettings()),
+        "host": sentinels,
+        "sentinel": True,
+        "sentinel_master": unquote(segments[0]) if segments else "mymaster",
+        "ssl": scheme.startswith("rediss"),
+        **common,
+    }
 
 
 _WORKER_DEFAULTS: Final = {

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import logging
 from collections.abc import Awaitable, Iterable, Sequence
+from dataclasses import replace
 from datetime import datetime
 from typing import Any, Final, Self, cast
 
@@ -20,10 +22,13 @@ from arq.constants import default_queue_name as arq_default_queue_name
 from arq.jobs import Deserializer, JobStatus, Serializer
 from arq.typing import SecondsTimedelta
 from arq.utils import timestamp_ms
+from redis.asyncio.retry import Retry
+from redis.backoff import NoBackoff
+from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import NoScriptError
 from typing_extensions import override
 
-from ._config import build_arq_redis_settings
+from ._config import DEFAULT_SOCKET_TIMEOUT, build_arq_redis_settings
 from ._exceptions import (
     JobDeserializationError,
     JobNotFound,
@@ -43,6 +48,12 @@ _LIST_CHUNK: Final = 1000
 
 _ABORT_POLL_INTERVAL: Final = 0.1
 
+_UNBOUNDED: Final = 2**31
+"""redis-py's max_connections when none is set."""
+
+DEFAULT_MAX_CONNECTIONS: Final = 50
+"""Connections a queue opens at most unless configured; callers beyond wait."""
+
 
 class _Script:
     """A Lua script run by its SHA1, loaded again if Redis forgot it."""
@@ -55,11 +66,17 @@ class _Script:
 
 
 # Enqueue only if the id is new, atomically: what arq does with WATCH/MULTI
-# in three round trips. KEYS: job, result, queue. ARGV: ttl ms, payload,
-# score, job id.
+# in three round trips. A job holding this very payload is our own write,
+# sent again after a dropped connection, so retrying is safe. KEYS: job,
+# result, queue. ARGV: ttl ms, payload, score, job id.
 _ENQUEUE: Final = _Script(
     """
-if redis.call('EXISTS', KEYS[1], KEYS[2]) > 0 then return 0 end
+local existing = redis.call('GET', KEYS[1])
+if existing then
+  if existing == ARGV[2] then return 1 end
+  return 0
+end
+if redis.call('EXISTS', KEYS[2]) == 1 then return 0 end
 redis.call('PSETEX', KEYS[1], ARGV[1], ARGV[2])
 redis.call('ZADD', KEYS[3], ARGV[3], ARGV[4])
 return 1
@@ -119,6 +136,17 @@ def _text(value: bytes | str) -> str:
     return value.decode() if isinstance(value, bytes) else value
 
 
+def _resilient(settings: RedisSettings) -> RedisSettings:
+    """Settings with our defaults where the caller left arq's."""
+    return replace(
+        settings,
+        retry_on_error=settings.retry_on_error or [RedisConnectionError],
+        retry=settings.retry
+        or Retry(NoBackoff(), 1, supported_errors=(RedisConnectionError,)),
+        max_connections=settings.max_connections or DEFAULT_MAX_CONNECTIONS,
+    )
+
+
 class RedisArqQueue(ArqQueue):
     """A queue on Redis, read and written exactly as arq does.
 
@@ -136,6 +164,13 @@ class RedisArqQueue(ArqQueue):
     ) -> None:
         super().__init__(default_queue_name=default_queue_name)
         self._pool = pool
+        limit = getattr(pool.connection_pool, "max_connections", None)
+        # redis-py fails at once when its pool is exhausted; callers wait here.
+        self._slots: contextlib.AbstractAsyncContextManager[Any] = (
+            asyncio.Semaphore(limit)
+            if isinstance(limit, int) and limit < _UNBOUNDED
+            else contextlib.nullcontext()
+        )
         self._codec = JobCodec(
             pool.job_serializer,
             pool.job_deserializer,
@@ -153,17 +188,29 @@ class RedisArqQueue(ArqQueue):
     ) -> Self:
         """Connect to Redis and return a ready queue.
 
+        Unless the settings say otherwise, every command fails after
+        ``socket_timeout`` seconds (5) instead of hanging, a command on a
+        connection Redis dropped is retried once on a new one, and at most
+        ``max_connections`` (50) connections are opened: further calls wait
+        for a free one.
+
         Raises:
             redis.exceptions.ConnectionError: Redis cannot be reached (after
                 arq's connection retries, ``redis_settings.conn_retries``).
         """
         pool = await create_pool(
-            redis_settings,
+            _resilient(redis_settings),
             job_serializer=job_serializer,
             job_deserializer=job_deserializer,
             default_queue_name=default_queue_name,
         )
         try:
+            # arq's create_pool takes no socket timeout: set it on the pool,
+            # and drop the connection create_pool opened without it.
+            pool.connection_pool.connection_kwargs["socket_timeout"] = getattr(
+                redis_settings, "socket_timeout", DEFAULT_SOCKET_TIMEOUT
+            )
+            await pool.connection_pool.disconnect()
             queue = cls(pool, default_queue_name=default_queue_name)
             await queue.load_scripts()
         except BaseException:
@@ -204,11 +251,12 @@ class RedisArqQueue(ArqQueue):
     async def _run(
         self, script: _Script, keys: Sequence[str], args: Sequence[Any]
     ) -> Any:
-        try:
-            return await self._evalsha(script, keys, args)
-        except NoScriptError:
-            await self._pool.script_load(script.source)
-            return await self._evalsha(script, keys, args)
+        async with self._slots:
+            try:
+                return await self._evalsha(script, keys, args)
+            except NoScriptError:
+                await self._pool.script_load(script.source)
+                return await self._evalsha(script, keys, args)
 
     async def _evalsha(
         self, script: _Script, keys: Sequence[str], args: Sequence[Any]
@@ -270,13 +318,14 @@ class RedisArqQueue(ArqQueue):
         for attempt in range(2):
             if not pending:
                 break
-            if attempt:
-                await self._pool.script_load(_ENQUEUE.source)
-            async with self._pool.pipeline(transaction=False) as pipe:
-                for index in pending:
-                    keys, args = self._enqueue_call(planned[index])
-                    pipe.evalsha(_ENQUEUE.sha, len(keys), *keys, *args)
-                answers = await pipe.execute(raise_on_error=False)
+            async with self._slots:
+                if attempt:
+                    await self._pool.script_load(_ENQUEUE.source)
+                async with self._pool.pipeline(transaction=False) as pipe:
+                    for index in pending:
+                        keys, args = self._enqueue_call(planned[index])
+                        pipe.evalsha(_ENQUEUE.sha, len(keys), *keys, *args)
+                    answers = await pipe.execute(raise_on_error=False)
             retry: list[int] = []
             for index, answer in zip(pending, answers, strict=True):
                 if isinstance(answer, NoScriptError):
@@ -420,11 +469,14 @@ class RedisArqQueue(ArqQueue):
 
     @override
     async def queue_depth(self, queue_name: str | None = None) -> int:
-        return int(await self._pool.zcard(self._resolve_queue_name(queue_name)))
+        name = self._resolve_queue_name(queue_name)
+        async with self._slots:
+            return int(await self._pool.zcard(name))
 
     @override
     async def ping(self) -> bool:
-        return bool(await self._pool.ping())
+        async with self._slots:
+            return bool(await self._pool.ping())
 
     @override
     async def aclose(self) -> None:
