@@ -4,14 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 from arq.constants import default_queue_name as arq_default_queue_name
 from arq.jobs import Deserializer, JobStatus, Serializer, serialize_result
-from arq.typing import SecondsTimedelta
 from arq.utils import timestamp_ms, to_unix_ms
 from typing_extensions import override
 
@@ -22,7 +19,7 @@ from ._exceptions import (
     JobResultUnavailable,
     JobSerializationError,
 )
-from ._jobs import JobCodec, JobSpec, PlannedJob, job_status
+from ._jobs import JobCodec, PlannedJob, job_status
 from ._models import JobMetadata, JobResult
 from ._queue import ArqQueue
 
@@ -78,7 +75,23 @@ class MockArqQueue(ArqQueue):
         self._codec = JobCodec(job_serializer, job_deserializer)
         self._jobs: dict[str, _StoredJob] = {}
 
-    def _store(self, planned: PlannedJob) -> JobMetadata:
+    @override
+    async def _store(self, planned: PlannedJob) -> JobMetadata:
+        return self._insert(planned)
+
+    @override
+    async def _store_many(
+        self, jobs: list[PlannedJob]
+    ) -> list[JobMetadata | JobNotQueued]:
+        outcomes: list[JobMetadata | JobNotQueued] = []
+        for job in jobs:
+            try:
+                outcomes.append(self._insert(job))
+            except JobNotQueued as exc:
+                outcomes.append(exc)
+        return outcomes
+
+    def _insert(self, planned: PlannedJob) -> JobMetadata:
         if planned.job_id in self._jobs:
             raise JobNotQueued(planned.job_id)
         self._jobs[planned.job_id] = _StoredJob(
@@ -109,46 +122,6 @@ class MockArqQueue(ArqQueue):
             raise JobResultUnavailable(job.job_id)
         info = self._codec.decode_result(job.job_id, job.result)
         return self._codec.result(job.job_id, info, job.queue_name)
-
-    @override
-    async def enqueue(
-        self,
-        task_name: str,
-        *task_args: Any,
-        _queue_name: str | None = None,
-        _job_id: str | None = None,
-        _defer_until: datetime | None = None,
-        _defer_by: SecondsTimedelta | None = None,
-        _expires: SecondsTimedelta | None = None,
-        _job_try: int | None = None,
-        **task_kwargs: Any,
-    ) -> JobMetadata:
-        planned = self._codec.plan(
-            task_name,
-            task_args,
-            task_kwargs,
-            queue_name=self._resolve_queue_name(_queue_name, "_queue_name"),
-            job_id=_job_id,
-            defer_until=_defer_until,
-            defer_by=_defer_by,
-            expires=_expires,
-            job_try=_job_try,
-        )
-        return self._store(planned)
-
-    @override
-    async def enqueue_many(
-        self, jobs: Iterable[JobSpec], *, queue_name: str | None = None
-    ) -> list[JobMetadata | JobNotQueued]:
-        default = self._resolve_queue_name(queue_name)
-        planned = [self._codec.plan_spec(spec, default) for spec in jobs]
-        outcomes: list[JobMetadata | JobNotQueued] = []
-        for job in planned:
-            try:
-                outcomes.append(self._store(job))
-            except JobNotQueued as exc:
-                outcomes.append(exc)
-        return outcomes
 
     @override
     async def get_job_metadata(

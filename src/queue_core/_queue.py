@@ -14,7 +14,7 @@ from arq.jobs import JobStatus
 from arq.typing import SecondsTimedelta
 
 from ._exceptions import JobNotQueued, JobResultUnavailable
-from ._jobs import JobSpec, check_text
+from ._jobs import JobCodec, JobSpec, PlannedJob, check_text
 from ._models import JobMetadata, JobResult
 
 __all__ = ["ArqQueue"]
@@ -44,7 +44,9 @@ class ArqQueue(metaclass=abc.ABCMeta):
         check_text(queue_name, argument)
         return queue_name
 
-    @abc.abstractmethod
+    _codec: JobCodec
+    """Validates and serializes jobs; set by each implementation."""
+
     async def enqueue(
         self,
         task_name: str,
@@ -83,8 +85,19 @@ class ArqQueue(metaclass=abc.ABCMeta):
             TypeError: An option has the wrong type.
             ValueError: An option has a value arq cannot honour.
         """
+        planned = self._codec.plan(
+            task_name,
+            task_args,
+            task_kwargs,
+            queue_name=self._resolve_queue_name(_queue_name, "_queue_name"),
+            job_id=_job_id,
+            defer_until=_defer_until,
+            defer_by=_defer_by,
+            expires=_expires,
+            job_try=_job_try,
+        )
+        return await self._store(planned)
 
-    @abc.abstractmethod
     async def enqueue_many(
         self, jobs: Iterable[JobSpec], *, queue_name: str | None = None
     ) -> list[JobMetadata | JobNotQueued]:
@@ -100,6 +113,23 @@ class ArqQueue(metaclass=abc.ABCMeta):
             One outcome per job, in order: its metadata, or a `JobNotQueued`
             if its id already existed.
         """
+        default = self._resolve_queue_name(queue_name)
+        planned = [self._codec.plan_spec(spec, default) for spec in jobs]
+        return await self._store_many(planned) if planned else []
+
+    @abc.abstractmethod
+    async def _store(self, job: PlannedJob) -> JobMetadata:
+        """Store a validated job if its id is new.
+
+        Raises:
+            JobNotQueued: A job with this id exists.
+        """
+
+    @abc.abstractmethod
+    async def _store_many(
+        self, jobs: list[PlannedJob]
+    ) -> list[JobMetadata | JobNotQueued]:
+        """Store validated jobs in one batch, each only if its id is new."""
 
     @abc.abstractmethod
     async def get_job_metadata(

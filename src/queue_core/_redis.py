@@ -6,9 +6,8 @@ import asyncio
 import contextlib
 import hashlib
 import logging
-from collections.abc import Awaitable, Iterable, Sequence
+from collections.abc import Awaitable, Sequence
 from dataclasses import replace
-from datetime import datetime
 from typing import Any, Final, Self, cast
 
 from arq.connections import ArqRedis, RedisSettings, create_pool
@@ -20,7 +19,6 @@ from arq.constants import (
 )
 from arq.constants import default_queue_name as arq_default_queue_name
 from arq.jobs import Deserializer, JobStatus, Serializer
-from arq.typing import SecondsTimedelta
 from arq.utils import timestamp_ms
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
@@ -35,7 +33,7 @@ from ._exceptions import (
     JobNotQueued,
     JobResultUnavailable,
 )
-from ._jobs import JobCodec, JobSpec, PlannedJob, job_status
+from ._jobs import JobCodec, PlannedJob, job_status
 from ._models import JobMetadata, JobResult
 from ._queue import ArqQueue
 
@@ -277,40 +275,16 @@ class RedisArqQueue(ArqQueue):
         return keys, [job.expires_ms, job.payload, job.score, job.job_id]
 
     @override
-    async def enqueue(
-        self,
-        task_name: str,
-        *task_args: Any,
-        _queue_name: str | None = None,
-        _job_id: str | None = None,
-        _defer_until: datetime | None = None,
-        _defer_by: SecondsTimedelta | None = None,
-        _expires: SecondsTimedelta | None = None,
-        _job_try: int | None = None,
-        **task_kwargs: Any,
-    ) -> JobMetadata:
-        planned = self._codec.plan(
-            task_name,
-            task_args,
-            task_kwargs,
-            queue_name=self._resolve_queue_name(_queue_name, "_queue_name"),
-            job_id=_job_id,
-            defer_until=_defer_until,
-            defer_by=_defer_by,
-            expires=_expires,
-            job_try=_job_try,
-        )
-        keys, args = self._enqueue_call(planned)
+    async def _store(self, job: PlannedJob) -> JobMetadata:
+        keys, args = self._enqueue_call(job)
         if not await self._run(_ENQUEUE, keys, args):
-            raise JobNotQueued(planned.job_id)
-        return planned.metadata(self._codec)
+            raise JobNotQueued(job.job_id)
+        return job.metadata(self._codec)
 
     @override
-    async def enqueue_many(
-        self, jobs: Iterable[JobSpec], *, queue_name: str | None = None
+    async def _store_many(
+        self, planned: list[PlannedJob]
     ) -> list[JobMetadata | JobNotQueued]:
-        default = self._resolve_queue_name(queue_name)
-        planned = [self._codec.plan_spec(spec, default) for spec in jobs]
         replies: list[Any] = [None] * len(planned)
         pending = list(range(len(planned)))
         # A second pass happens only if Redis lost the script (a restart or
