@@ -8,12 +8,16 @@ import subprocess
 import sys
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 from arq.connections import RedisSettings
+from asgi_lifespan import LifespanManager
+from httpx import ASGITransport, AsyncClient
 from redis import Redis
+from starlette.types import ASGIApp
 
 from queue_core import EmbeddedRedis, RedisArqQueue, build_arq_redis_settings
 from tests import workers
@@ -113,20 +117,27 @@ def start_worker(
     log_dir: Path,
     *,
     serializer: str = "pickle",
+    settings_path: str = "tests.workers.WorkerSettings",
+    env: dict[str, str] | None = None,
 ) -> WorkerProcess:
-    """Start ``python -m arq tests.workers.WorkerSettings`` and wait for it."""
+    """Start ``python -m arq <settings_path>`` and wait until it polls.
+
+    By default it runs tests/workers.py's settings, told where Redis is and
+    which queue to serve through the environment.
+    """
     env = {
         **os.environ,
         workers.REDIS_URL_ENV: redis_url,
         workers.QUEUE_ENV: queue_name,
         workers.SERIALIZER_ENV: serializer,
+        **(env or {}),
     }
     log_path = (
         log_dir / f"worker-{queue_name.replace(':', '_')}-{time.monotonic_ns()}.log"
     )
     with log_path.open("wb") as log:
         process = subprocess.Popen(
-            [sys.executable, "-m", "arq", "tests.workers.WorkerSettings"],
+            [sys.executable, "-m", "arq", settings_path],
             cwd=REPO_ROOT,
             env=env,
             stdin=subprocess.DEVNULL,
@@ -145,6 +156,18 @@ def start_worker(
     finally:
         client.close()
     return worker
+
+
+@asynccontextmanager
+async def asgi_client(app: ASGIApp) -> AsyncIterator[AsyncClient]:
+    """An httpx client on a Starlette or FastAPI app, its lifespan running."""
+    async with (
+        LifespanManager(app) as manager,
+        AsyncClient(
+            transport=ASGITransport(app=manager.app), base_url="http://testserver"
+        ) as client,
+    ):
+        yield client
 
 
 @pytest.fixture

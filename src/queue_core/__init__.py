@@ -1,28 +1,65 @@
 """queue-core: a framework-agnostic arq client, drop-in for safir.arq."""
 
-from ._config import RedactedRedisSettings, WorkerSettings, build_arq_redis_settings
-from ._embedded import EmbeddedArqQueue, EmbeddedRedis, find_redis_server
-from ._exceptions import (
-    ArqJobError,
-    JobDeserializationError,
-    JobNotFound,
-    JobNotQueued,
-    JobResultUnavailable,
-    JobSerializationError,
-)
-from ._factory import open_arq_queue
-from ._jobs import JobSpec
-from ._mock import MockArqQueue
-from ._models import ArqMode, JobMetadata, JobResult, JobStatus
-from ._queue import ArqQueue
-from ._redis import RedisArqQueue
-from ._serializers import (
-    RemoteJobError,
-    json_deserializer,
-    json_serializer,
-    msgpack_deserializer,
-    msgpack_serializer,
-)
+# Names load on first use, so that importing a submodule (the pytest plugin
+# pytest loads in every session) stays cheap.
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from ._config import RedactedRedisSettings, WorkerSettings, build_arq_redis_settings
+    from ._embedded import EmbeddedArqQueue, EmbeddedRedis, find_redis_server
+    from ._exceptions import (
+        ArqJobError,
+        JobDeserializationError,
+        JobNotFound,
+        JobNotQueued,
+        JobResultUnavailable,
+        JobSerializationError,
+    )
+    from ._factory import open_arq_queue
+    from ._jobs import JobSpec
+    from ._mock import MockArqQueue
+    from ._models import ArqMode, JobMetadata, JobResult, JobStatus
+    from ._queue import ArqQueue
+    from ._redis import RedisArqQueue
+    from ._serializers import (
+        RemoteJobError,
+        json_deserializer,
+        json_serializer,
+        msgpack_deserializer,
+        msgpack_serializer,
+    )
+
+_SOURCES: dict[str, str] = {
+    "ArqJobError": "._exceptions",
+    "ArqMode": "._models",
+    "ArqQueue": "._queue",
+    "EmbeddedArqQueue": "._embedded",
+    "EmbeddedRedis": "._embedded",
+    "JobDeserializationError": "._exceptions",
+    "JobMetadata": "._models",
+    "JobNotFound": "._exceptions",
+    "JobNotQueued": "._exceptions",
+    "JobResult": "._models",
+    "JobResultUnavailable": "._exceptions",
+    "JobSerializationError": "._exceptions",
+    "JobSpec": "._jobs",
+    "JobStatus": "._models",
+    "MockArqQueue": "._mock",
+    "RedactedRedisSettings": "._config",
+    "RedisArqQueue": "._redis",
+    "RemoteJobError": "._serializers",
+    "WorkerSettings": "._config",
+    "build_arq_redis_settings": "._config",
+    "find_redis_server": "._embedded",
+    "json_deserializer": "._serializers",
+    "json_serializer": "._serializers",
+    "msgpack_deserializer": "._serializers",
+    "msgpack_serializer": "._serializers",
+    "open_arq_queue": "._factory",
+}
 
 __all__ = [
     "ArqJobError",
@@ -52,3 +89,17 @@ __all__ = [
     "msgpack_serializer",
     "open_arq_queue",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    source = _SOURCES.get(name)
+    if source is None:
+        msg = f"module {__name__!r} has no attribute {name!r}"
+        raise AttributeError(msg)
+    value = getattr(importlib.import_module(source, __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *__all__])

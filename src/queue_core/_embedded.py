@@ -25,6 +25,7 @@ from arq.constants import default_queue_name as arq_default_queue_name
 from arq.jobs import Deserializer, Serializer
 from arq.worker import Worker, create_worker, get_kwargs
 from redis import Redis
+from redis.exceptions import AuthenticationError
 from redis.exceptions import ConnectionError as RedisConnectionError
 from typing_extensions import override
 
@@ -242,6 +243,8 @@ class EmbeddedRedis:
                 try:
                     if client.ping():
                         return
+                except AuthenticationError:
+                    return  # It answered; a password is set (--requirepass).
                 except RedisConnectionError:
                     pass
                 finally:

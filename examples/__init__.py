@@ -1,0 +1,1 @@
+"""Runnable examples of queue-core, tested by the suite."""

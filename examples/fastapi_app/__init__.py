@@ -1,0 +1,1 @@
+"""A FastAPI service that runs jobs on an arq worker."""

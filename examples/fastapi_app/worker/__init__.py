@@ -1,0 +1,1 @@
+"""The example service's arq worker, and the tasks it runs."""

@@ -1,0 +1,6 @@
+"""The tasks the worker runs; each takes arq's ``ctx`` first."""
+
+from .check_url import check_url
+from .count_words import count_words
+
+__all__ = ["check_url", "count_words"]

@@ -1,0 +1,8 @@
+"""A task that needs nothing but its arguments."""
+
+from typing import Any
+
+
+async def count_words(ctx: dict[Any, Any], text: str) -> int:  # noqa: ARG001 - arq passes ctx to every task
+    """Count the whitespace-separated words of a text."""
+    return len(text.split())

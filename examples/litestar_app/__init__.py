@@ -1,0 +1,1 @@
+"""The FastAPI example's service on Litestar, with the same config and worker."""
