@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import signal
 import subprocess
@@ -11,6 +12,7 @@ from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from types import ModuleType
 
 import pytest
 from arq.connections import RedisSettings
@@ -187,3 +189,17 @@ def arq_worker(
     yield start
     for worker in started:
         worker.stop()
+
+
+def load_example(name: str) -> ModuleType:
+    """Import ``docs/examples/<name>.py`` as a module of its own."""
+    module_name = f"docs_examples_{name}"
+    spec = importlib.util.spec_from_file_location(
+        module_name, REPO_ROOT / "docs" / "examples" / f"{name}.py"
+    )
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[module_name] = module
+    spec.loader.exec_module(module)
+    return module

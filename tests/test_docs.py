@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import re
@@ -11,7 +10,6 @@ import sys
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
-from types import ModuleType
 
 import pytest
 from arq.connections import RedisSettings
@@ -28,7 +26,7 @@ from queue_core import (
 )
 from queue_core.pytest_plugin import InstallMockArqQueue
 from queue_fastapi import arq_dependency
-from tests.conftest import REPO_ROOT, asgi_client
+from tests.conftest import REPO_ROOT, asgi_client, load_example
 
 DOCS = REPO_ROOT / "docs"
 DOCS_EXAMPLES = DOCS / "examples"
@@ -67,20 +65,6 @@ def snippets() -> Iterator[tuple[Path, re.Match[str]]]:
             found = SNIPPET.match(line.strip())
             if found:
                 yield page, found
-
-
-def load_example(name: str) -> ModuleType:
-    """Import ``docs/examples/<name>.py`` as a module of its own."""
-    module_name = f"docs_examples_{name}"
-    spec = importlib.util.spec_from_file_location(
-        module_name, DOCS_EXAMPLES / f"{name}.py"
-    )
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[module_name] = module
-    spec.loader.exec_module(module)
-    return module
 
 
 def run_python(*args: str) -> subprocess.CompletedProcess[str]:

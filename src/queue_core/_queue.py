@@ -117,19 +117,19 @@ class ArqQueue(metaclass=abc.ABCMeta):
         planned = [self._codec.plan_spec(spec, default) for spec in jobs]
         return await self._store_many(planned) if planned else []
 
-    @abc.abstractmethod
     async def _store(self, job: PlannedJob) -> JobMetadata:
-        """Store a validated job if its id is new.
+        """Store a validated job if its id is new (backends implement this).
 
         Raises:
             JobNotQueued: A job with this id exists.
         """
+        raise NotImplementedError
 
-    @abc.abstractmethod
     async def _store_many(
         self, jobs: list[PlannedJob]
     ) -> list[JobMetadata | JobNotQueued]:
         """Store validated jobs in one batch, each only if its id is new."""
+        raise NotImplementedError
 
     @abc.abstractmethod
     async def get_job_metadata(
