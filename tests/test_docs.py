@@ -26,7 +26,7 @@ from queue_core import (
 )
 from queue_core.pytest_plugin import InstallMockArqQueue
 from queue_fastapi import arq_dependency
-from tests.conftest import REPO_ROOT, asgi_client, load_example
+from tests.conftest import REPO_ROOT, asgi_client, load_example, run_python
 
 DOCS = REPO_ROOT / "docs"
 DOCS_EXAMPLES = DOCS / "examples"
@@ -65,17 +65,6 @@ def snippets() -> Iterator[tuple[Path, re.Match[str]]]:
             found = SNIPPET.match(line.strip())
             if found:
                 yield page, found
-
-
-def run_python(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, *args],
-        cwd=REPO_ROOT,
-        capture_output=True,
-        text=True,
-        timeout=SCRIPT_TIMEOUT,
-        check=False,
-    )
 
 
 # The pages

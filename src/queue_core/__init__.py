@@ -8,6 +8,7 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from ._cli import ExitCode
     from ._config import RedactedRedisSettings, WorkerSettings, build_arq_redis_settings
     from ._embedded import EmbeddedArqQueue, EmbeddedRedis, find_redis_server
     from ._exceptions import (
@@ -33,6 +34,7 @@ if TYPE_CHECKING:
     )
 
 _SOURCES: dict[str, str] = {
+    "ExitCode": "._cli",
     "ArqJobError": "._exceptions",
     "ArqMode": "._models",
     "ArqQueue": "._queue",
@@ -67,6 +69,7 @@ __all__ = [
     "ArqQueue",
     "EmbeddedArqQueue",
     "EmbeddedRedis",
+    "ExitCode",
     "JobDeserializationError",
     "JobMetadata",
     "JobNotFound",

@@ -15,6 +15,7 @@ import tempfile
 import time
 import warnings
 import weakref
+from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack
 from pathlib import Path
 from types import TracebackType
@@ -31,7 +32,12 @@ from typing_extensions import override
 
 from ._redis import RedisArqQueue
 
-__all__ = ["EmbeddedArqQueue", "EmbeddedRedis", "find_redis_server"]
+__all__ = [
+    "EmbeddedArqQueue",
+    "EmbeddedRedis",
+    "find_redis_server",
+    "in_process_worker",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -377,14 +383,9 @@ class EmbeddedArqQueue(RedisArqQueue):
             stack.push_async_callback(queue.aclose)
             worker = None
             if worker_settings is not None:
-                worker = create_worker(
-                    worker_settings,
-                    redis_settings=embedded.redis_settings,
-                    handle_signals=False,
+                worker = await stack.enter_async_context(
+                    in_process_worker(worker_settings, embedded.redis_settings)
                 )
-                task = asyncio.create_task(_run_worker(worker), name="arq-worker")
-                grace = _completion_wait(worker_settings)
-                stack.push_async_callback(_stop_worker, worker, task, grace)
             return cls(
                 queue.pool,
                 default_queue_name=default_queue_name,
@@ -396,6 +397,26 @@ class EmbeddedArqQueue(RedisArqQueue):
     @override
     async def aclose(self) -> None:
         await self._resources.aclose()
+
+
+@contextlib.asynccontextmanager
+async def in_process_worker(
+    worker_settings: Any, redis_settings: RedisSettings
+) -> AsyncIterator[Worker]:
+    """Run an arq worker in this event loop for the duration of the block.
+
+    No signal handlers are installed (the host program owns them). On exit
+    the worker stops taking jobs, lets running ones finish for up to its
+    ``job_completion_wait`` seconds, and closes.
+    """
+    worker = create_worker(
+        worker_settings, redis_settings=redis_settings, handle_signals=False
+    )
+    task = asyncio.create_task(_run_worker(worker), name="arq-worker")
+    try:
+        yield worker
+    finally:
+        await _stop_worker(worker, task, _completion_wait(worker_settings))
 
 
 def _completion_wait(worker_settings: Any) -> float:

@@ -1,0 +1,535 @@
+"""The ``queue-core`` command line against the suite's Redis and real workers."""
+
+from __future__ import annotations
+
+import json
+import re
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from importlib.metadata import entry_points
+from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
+from arq.connections import RedisSettings
+from click.testing import CliRunner, Result
+from redis import Redis
+
+from queue_core._cli import PASSWORD_ENV, SERIALIZER_ENV, URL_ENV, ExitCode, cli, main
+from tests.conftest import REPO_ROOT, WorkerProcess
+
+SENTINEL_PASSWORD = "S3ntinel-Passw0rd"
+"""A password no output may ever contain."""
+
+WAIT = "30"
+"""Seconds a command may wait for a real worker; a bound, never expected."""
+
+Invoke = Callable[..., Result]
+
+
+@pytest.fixture
+def invoke(redis_url: str, redis_settings: RedisSettings) -> Invoke:  # noqa: ARG001 - it empties Redis
+    """Run ``queue-core`` in-process, on the suite's (emptied) Redis."""
+    runner = CliRunner()
+
+    def run(*args: str, env: dict[str, str] | None = None) -> Result:
+        return runner.invoke(
+            cli,
+            list(args),
+            env={URL_ENV: redis_url, **(env or {})},
+            catch_exceptions=False,
+        )
+
+    return run
+
+
+def document(result: Result) -> Any:
+    """The one JSON document a ``--json`` command printed."""
+    assert result.exit_code == ExitCode.OK, result.stderr
+    return json.loads(result.stdout)
+
+
+def error_line(result: Result) -> str:
+    """The single line a failing command printed on stderr."""
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("Error: ")
+    return lines[0]
+
+
+def enqueue_id(invoke: Invoke, *args: str) -> str:
+    job_id: str = document(invoke("enqueue", *args, "--json"))["id"]
+    return job_id
+
+
+def wait_for_status(invoke: Invoke, job_id: str, status: str) -> None:
+    """Poll ``status`` until the job has ``status`` (or fail after a bound)."""
+    deadline = time.monotonic() + float(WAIT)
+    while document(invoke("status", job_id, "--json"))["status"] != status:
+        if time.monotonic() > deadline:
+            pytest.fail(f"job {job_id} never became {status}")
+        time.sleep(0.05)
+
+
+def url_with_password(url: str, password: str) -> str:
+    parts = urlsplit(url)
+    host = parts.netloc.rpartition("@")[2]
+    return parts._replace(netloc=f":{password}@{host}").geturl()
+
+
+def refused_url(password: str) -> str:
+    """A loopback URL where nothing listens (a port just freed)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    return f"redis://:{password}@127.0.0.1:{port}/0"
+
+
+def column_starts(line: str, cells: list[str]) -> list[int]:
+    """Where each of ``cells`` starts in a table line, left to right."""
+    starts, position = [], 0
+    for cell in cells:
+        position = line.index(cell, position)
+        starts.append(position)
+        position += len(cell)
+    return starts
+
+
+# enqueue
+
+
+def test_enqueue_passes_each_argument_as_json_when_it_parses_else_as_text(
+    invoke: Invoke,
+) -> None:
+    raw = ["1", "2.5", "true", "null", '"7"', "[1, 2]", '{"a": 1}', "hello", "NaN"]
+    job = document(invoke("enqueue", "echo", *raw, "--json"))
+    assert job["args"] == [1, 2.5, True, None, "7", [1, 2], {"a": 1}, "hello", "NaN"]
+    assert job["name"] == "echo"
+    assert job["status"] == "queued"
+
+
+def test_enqueue_takes_kwargs_a_job_id_a_queue_and_a_deferral(invoke: Invoke) -> None:
+    job = document(
+        invoke(
+            "enqueue",
+            "echo",
+            "--kwargs",
+            '{"name": "x", "n": 2}',
+            "--job-id",
+            "fixed-id",
+            "--queue",
+            "reports",
+            "--defer-by",
+            "60",
+            "--json",
+        )
+    )
+    stored = document(invoke("status", "fixed-id", "--queue", "reports", "--json"))
+    assert job == stored
+    assert stored["kwargs"] == {"name": "x", "n": 2}
+    assert stored["queue_name"] == "reports"
+    assert stored["status"] == "deferred"
+
+
+def test_enqueue_accepts_arguments_that_start_with_a_dash_after_a_double_dash(
+    invoke: Invoke,
+) -> None:
+    job = document(invoke("enqueue", "add", "--json", "--", "-1", "-2"))
+    assert job["args"] == [-1, -2]
+
+
+def test_enqueue_refuses_an_existing_job_id_with_status_1(invoke: Invoke) -> None:
+    invoke("enqueue", "noop", "--job-id", "twice")
+    again = invoke("enqueue", "noop", "--job-id", "twice")
+    assert again.exit_code == ExitCode.FAILURE
+    assert "twice" in error_line(again)
+    assert again.stdout == ""
+
+
+@pytest.mark.parametrize(
+    "kwargs", ["[1, 2]", "{not json", '{"_job_id": "x"}', '{"_queue_name": "q"}']
+)
+def test_enqueue_refuses_kwargs_that_are_not_task_keywords_as_usage(
+    invoke: Invoke, kwargs: str
+) -> None:
+    refused = invoke("enqueue", "echo", "--kwargs", kwargs)
+    assert refused.exit_code == ExitCode.USAGE
+    assert "--kwargs" in refused.stderr
+
+
+def test_enqueue_prints_the_new_job_as_an_aligned_table(invoke: Invoke) -> None:
+    shown = invoke("enqueue", "add", "2", "3")
+    assert shown.exit_code == ExitCode.OK
+    lines = shown.stdout.splitlines()
+    labels = [line.split("  ")[0] for line in lines]
+    assert labels == ["Job id", "Task", "Status", "Queue", "Args", "Kwargs", "Enqueued"]
+    value_starts = {
+        len(line) - len(line[len(label) :].lstrip())
+        for line, label in zip(lines, labels, strict=True)
+    }
+    assert len(value_starts) == 1
+    assert "[2, 3]" in lines[4]
+
+
+# status, result
+
+
+@pytest.mark.worker
+def test_a_job_enqueued_here_runs_on_a_real_worker_and_its_result_is_read(
+    invoke: Invoke, arq_worker: Callable[..., WorkerProcess]
+) -> None:
+    arq_worker()
+    job_id = enqueue_id(invoke, "add", "2", "3")
+    done = document(invoke("result", job_id, "--wait", WAIT, "--json"))
+    assert done["success"] is True
+    assert done["result"] == 5
+    assert done["status"] == "complete"
+    assert document(invoke("status", job_id, "--json"))["status"] == "complete"
+    table = invoke("result", job_id)
+    assert re.search(r"^Success\s+yes$", table.stdout, re.MULTILINE)
+    assert re.search(r"^Result\s+5$", table.stdout, re.MULTILINE)
+
+
+@pytest.mark.worker
+def test_the_result_of_a_failed_job_shows_its_error_and_exits_0(
+    invoke: Invoke, arq_worker: Callable[..., WorkerProcess]
+) -> None:
+    arq_worker()
+    job_id = enqueue_id(invoke, "fail", "boom")
+    failed = document(invoke("result", job_id, "--wait", WAIT, "--json"))
+    assert failed["success"] is False
+    assert failed["result"] == {
+        "type": "tests.workers.TaskFailedError",
+        "message": "boom",
+    }
+    table = invoke("result", job_id)
+    assert table.exit_code == ExitCode.OK
+    assert re.search(r"^Success\s+no$", table.stdout, re.MULTILINE)
+    assert re.search(
+        r"^Error\s+tests\.workers\.TaskFailedError: boom$", table.stdout, re.MULTILINE
+    )
+
+
+def test_the_result_of_an_unfinished_job_exits_4(invoke: Invoke) -> None:
+    job_id = enqueue_id(invoke, "noop")
+    unfinished = invoke("result", job_id)
+    assert unfinished.exit_code == ExitCode.RESULT_UNAVAILABLE
+    assert "--wait" in error_line(unfinished)
+
+
+def test_waiting_for_a_result_that_does_not_come_in_time_exits_4(
+    invoke: Invoke,
+) -> None:
+    job_id = enqueue_id(invoke, "noop")
+    waited = invoke("result", job_id, "--wait", "0.2")
+    assert waited.exit_code == ExitCode.RESULT_UNAVAILABLE
+    assert "did not finish within 0.2 s" in error_line(waited)
+
+
+@pytest.mark.parametrize("command", ["status", "result", "abort"])
+def test_a_job_that_does_not_exist_exits_3(invoke: Invoke, command: str) -> None:
+    missing = invoke(command, "no-such-job", "--json")
+    assert missing.exit_code == ExitCode.JOB_NOT_FOUND
+    assert "no-such-job" in error_line(missing)
+    assert missing.stdout == ""
+
+
+def test_a_job_in_another_queue_is_not_found(invoke: Invoke) -> None:
+    job_id = enqueue_id(invoke, "noop", "--queue", "elsewhere")
+    assert invoke("status", job_id).exit_code == ExitCode.JOB_NOT_FOUND
+    assert invoke("status", job_id, "--queue", "elsewhere").exit_code == ExitCode.OK
+
+
+# abort
+
+
+@pytest.mark.worker
+def test_abort_stops_a_running_job_and_exits_0(
+    invoke: Invoke, arq_worker: Callable[..., WorkerProcess]
+) -> None:
+    arq_worker()
+    job_id = enqueue_id(invoke, "sleep", "60")
+    wait_for_status(invoke, job_id, "in_progress")
+    aborted = document(invoke("abort", job_id, "--timeout", WAIT, "--json"))
+    assert aborted == {"id": job_id, "queue_name": "arq:queue", "aborted": True}
+    outcome = document(invoke("result", job_id, "--json"))
+    assert outcome["success"] is False
+    assert outcome["result"]["type"] == "asyncio.exceptions.CancelledError"
+
+
+@pytest.mark.worker
+def test_aborting_a_finished_job_exits_1(
+    invoke: Invoke, arq_worker: Callable[..., WorkerProcess]
+) -> None:
+    arq_worker()
+    job_id = enqueue_id(invoke, "noop")
+    document(invoke("result", job_id, "--wait", WAIT, "--json"))
+    late = invoke("abort", job_id)
+    assert late.exit_code == ExitCode.FAILURE
+    assert "already finished" in error_line(late)
+
+
+def test_an_abort_no_worker_carries_out_exits_1_after_its_timeout(
+    invoke: Invoke,
+) -> None:
+    job_id = enqueue_id(invoke, "noop")
+    unheard = invoke("abort", job_id, "--timeout", "0.3")
+    assert unheard.exit_code == ExitCode.FAILURE
+    assert "allow_abort_jobs=True" in error_line(unheard)
+
+
+# jobs, stats
+
+
+def test_jobs_lists_unfinished_jobs_in_the_order_a_worker_takes_them(
+    invoke: Invoke,
+) -> None:
+    # Jobs enqueued in the same millisecond are ordered by id: pick ids that
+    # sort as they were enqueued.
+    later = enqueue_id(invoke, "echo", "later", "--defer-by", "60")
+    first = enqueue_id(invoke, "echo", "first", "--job-id", "job-1")
+    second = enqueue_id(invoke, "add", "1", "2", "--job-id", "job-2")
+    listing = document(invoke("jobs", "--json"))
+    assert [job["id"] for job in listing["jobs"]] == [first, second, later]
+    assert [job["status"] for job in listing["jobs"]] == [
+        "queued",
+        "queued",
+        "deferred",
+    ]
+    assert listing["depth"] == 3
+    assert listing["queue_name"] == "arq:queue"
+
+
+def test_jobs_prints_an_aligned_table_with_a_count(invoke: Invoke) -> None:
+    ids = [
+        enqueue_id(invoke, "add", str(n), "1", "--job-id", f"j{n}") for n in range(3)
+    ]
+    table = invoke("jobs").stdout.splitlines()
+    assert table[0].split() == ["ID", "TASK", "STATUS", "ENQUEUED", "ARGS", "KWARGS"]
+    header = column_starts(table[0], ["ID", "TASK", "STATUS"])
+    for line, job_id in zip(table[1:4], ids, strict=True):
+        assert column_starts(line, [job_id, "add", "queued"]) == header
+    assert table[4] == "3 shown of 3 unfinished in queue arq:queue."
+
+
+def test_jobs_filters_by_status_then_limits_what_it_shows(invoke: Invoke) -> None:
+    for n in range(3):
+        enqueue_id(invoke, "echo", str(n))
+    deferred = [
+        enqueue_id(invoke, "echo", "d", "--defer-by", "60", "--job-id", f"d{n}")
+        for n in range(2)
+    ]
+    shown = document(invoke("jobs", "--status", "deferred", "--limit", "1", "--json"))
+    assert [job["id"] for job in shown["jobs"]] == deferred[:1]
+    everything = document(invoke("jobs", "--limit", "0", "--json"))
+    assert len(everything["jobs"]) == everything["depth"] == 5
+
+
+def test_jobs_says_so_when_there_is_nothing_to_list(invoke: Invoke) -> None:
+    empty = invoke("jobs", "--status", "in_progress")
+    assert empty.exit_code == ExitCode.OK
+    assert empty.stdout == "No in progress jobs in queue arq:queue.\n"
+
+
+@pytest.mark.worker
+def test_stats_counts_a_queues_jobs_by_status_and_the_results_kept(
+    invoke: Invoke, arq_worker: Callable[..., WorkerProcess]
+) -> None:
+    arq_worker()
+    done = enqueue_id(invoke, "noop")
+    document(invoke("result", done, "--wait", WAIT, "--json"))
+    running = enqueue_id(invoke, "sleep", "60")
+    wait_for_status(invoke, running, "in_progress")
+    for _ in range(2):
+        enqueue_id(invoke, "noop", "--queue", "idle")
+    enqueue_id(invoke, "noop", "--queue", "idle", "--defer-by", "60")
+
+    busy = document(invoke("stats", "--json"))
+    idle = document(invoke("stats", "--queue", "idle", "--json"))
+    assert busy["depth"] == busy["in_progress"] == 1
+    assert busy["queued"] == busy["deferred"] == 0
+    assert busy["results_kept"] == idle["results_kept"] == 1
+    assert busy["worker_health_check"] is not None
+    assert (idle["depth"], idle["queued"], idle["deferred"], idle["in_progress"]) == (
+        3,
+        2,
+        1,
+        0,
+    )
+    assert idle["worker_health_check"] is None
+    table = invoke("stats", "--queue", "idle").stdout
+    assert re.search(r"^Queued\s+2$", table, re.MULTILINE)
+    assert re.search(r"^Results kept\s+1 \(all queues\)$", table, re.MULTILINE)
+
+
+# --json, --serializer
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["enqueue", "echo", "x"],
+        ["status", "{id}"],
+        ["jobs"],
+        ["stats"],
+    ],
+)
+def test_json_output_is_one_valid_document_on_stdout(
+    invoke: Invoke, args: list[str]
+) -> None:
+    job_id = enqueue_id(invoke, "noop")
+    printed = invoke(*[arg.format(id=job_id) for arg in args], "--json")
+    assert isinstance(document(printed), dict)
+    assert printed.stderr == ""
+
+
+@pytest.mark.worker
+def test_the_json_serializer_writes_payloads_a_json_worker_runs(
+    invoke: Invoke, redis_url: str, arq_worker: Callable[..., WorkerProcess]
+) -> None:
+    arq_worker(serializer="json")
+    env = {SERIALIZER_ENV: "json"}
+    job = document(invoke("enqueue", "add", "4", "5", "--json", env=env))
+    client = Redis.from_url(redis_url)
+    try:
+        stored = client.get(f"arq:job:{job['id']}")
+    finally:
+        client.close()
+    assert isinstance(stored, bytes)
+    assert json.loads(stored)["a"] == [4, 5]
+    done = document(invoke("result", job["id"], "--wait", WAIT, "--json", env=env))
+    assert done["result"] == 9
+
+
+def test_a_payload_written_with_another_serializer_is_one_error_line(
+    invoke: Invoke,
+) -> None:
+    job_id = enqueue_id(invoke, "noop")
+    unreadable = invoke("status", job_id, "--serializer", "json")
+    assert unreadable.exit_code == ExitCode.FAILURE
+    assert job_id in error_line(unreadable)
+
+
+# Connection and configuration
+
+
+def test_no_redis_url_is_a_configuration_error(invoke: Invoke) -> None:
+    missing = invoke("stats", env={URL_ENV: ""})
+    assert missing.exit_code == ExitCode.CONNECTION
+    assert URL_ENV in error_line(missing)
+
+
+def bad_url(kind: str, redis_url: str) -> str:
+    """A URL with the sentinel password that cannot work, of one kind."""
+    urls = {
+        "refused": refused_url(SENTINEL_PASSWORD),
+        "password-refused": url_with_password(redis_url, SENTINEL_PASSWORD),
+        "bad-port": f"redis://:{SENTINEL_PASSWORD}@127.0.0.1:notaport/0",
+        "bad-scheme": f"http://:{SENTINEL_PASSWORD}@127.0.0.1/0",
+        "bad-database": f"redis://:{SENTINEL_PASSWORD}@127.0.0.1/zero",
+    }
+    return urls[kind]
+
+
+@pytest.mark.parametrize(
+    "kind", ["refused", "password-refused", "bad-port", "bad-scheme", "bad-database"]
+)
+@pytest.mark.parametrize("command", [["stats"], ["status", "x"], ["demo", "-n", "1"]])
+def test_connection_and_url_errors_exit_5_without_showing_the_password(
+    invoke: Invoke, redis_url: str, kind: str, command: list[str]
+) -> None:
+    failed = invoke(*command, "--redis-url", bad_url(kind, redis_url), "--json")
+    assert failed.exit_code == ExitCode.CONNECTION
+    line = error_line(failed)
+    assert SENTINEL_PASSWORD not in failed.output
+    assert failed.stdout == ""
+    if "refused" in kind:
+        assert "redis://:***@127.0.0.1:" in line
+    if kind.startswith("bad"):
+        assert "invalid Redis URL" in line
+
+
+def test_a_password_from_the_environment_is_never_shown(
+    invoke: Invoke, redis_url: str
+) -> None:
+    refused = invoke("stats", env={PASSWORD_ENV: SENTINEL_PASSWORD})
+    assert refused.exit_code == ExitCode.CONNECTION
+    assert SENTINEL_PASSWORD not in refused.output
+    assert redis_url in error_line(refused)
+
+
+def test_the_console_script_fails_fast_with_one_line_and_no_traceback() -> None:
+    # conn_retries=1 makes arq log a retry warning: it must not reach stderr.
+    url = refused_url(SENTINEL_PASSWORD) + "?conn_retries=1"
+    completed = subprocess.run(
+        [sys.executable, "-c", "from queue_core._cli import main; main()", "stats"],
+        cwd=REPO_ROOT,
+        env={"PATH": "/usr/bin:/bin", URL_ENV: url},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert completed.returncode == ExitCode.CONNECTION
+    assert completed.stdout == ""
+    assert completed.stderr.count("\n") == 1
+    assert completed.stderr.startswith("Error: cannot connect to Redis at")
+    assert SENTINEL_PASSWORD not in completed.stderr
+
+
+# Usage, entry point, documentation
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["no-such-command"],
+        ["status"],
+        ["jobs", "--status", "complete"],
+        ["jobs", "--limit", "-1"],
+        ["enqueue", "noop", "--defer-by", "-1"],
+        ["demo", "-n", "0"],
+    ],
+)
+def test_usage_errors_exit_2(args: list[str]) -> None:
+    wrong = CliRunner().invoke(cli, args)
+    assert wrong.exit_code == ExitCode.USAGE
+    assert "Usage:" in wrong.stderr
+
+
+@pytest.mark.parametrize(
+    "command", ["enqueue", "status", "result", "abort", "jobs", "stats", "demo"]
+)
+def test_every_command_explains_itself(command: str) -> None:
+    helped = CliRunner().invoke(cli, [command, "--help"])
+    assert helped.exit_code == ExitCode.OK
+    text = " ".join(helped.stdout.split())
+    assert "--json" in text
+    assert (f"env var: {URL_ENV}" in text) is (command != "demo")
+
+
+def test_the_console_script_is_main_and_reports_its_version() -> None:
+    (script,) = entry_points(group="console_scripts", name="queue-core")
+    assert script.load() is main
+    completed = subprocess.run(
+        [sys.executable, "-c", "from queue_core._cli import main; main()", "--version"],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert completed.returncode == ExitCode.OK
+    assert completed.stdout.startswith("queue-core, version ")
+
+
+def test_the_exit_codes_are_the_ones_the_docs_list() -> None:
+    page = (REPO_ROOT / "docs" / "cli.md").read_text()
+    documented = {
+        int(code): name
+        for code, name in re.findall(r"^\| `(\d)` \| (\w+) \|", page, re.MULTILINE)
+    }
+    assert documented == {code.value: code.name for code in ExitCode}
