@@ -294,14 +294,16 @@ def _failure(exc: Exception, options: _Options) -> _CliError:
 
 @contextlib.contextmanager
 def _quiet_arq_logs() -> Iterator[None]:
-    """Keep arq's worker and retry logs off stderr, where only errors go."""
-    arq_logger = logging.getLogger("arq")
-    level = arq_logger.level
-    arq_logger.setLevel(logging.CRITICAL)
+    """Keep arq's and our worker and retry logs off stderr, where only errors go."""
+    loggers = [logging.getLogger(name) for name in ("arq", "queue_core")]
+    levels = [logger.level for logger in loggers]
+    for logger in loggers:
+        logger.setLevel(logging.CRITICAL)
     try:
         yield
     finally:
-        arq_logger.setLevel(level)
+        for logger, level in zip(loggers, levels, strict=True):
+            logger.setLevel(level)
 
 
 async def _cancel_on_sigterm(main: Awaitable[_T]) -> _T:

@@ -6,11 +6,11 @@ import asyncio
 import contextlib
 import hashlib
 import logging
+import struct
 from collections.abc import Awaitable, Sequence
-from dataclasses import replace
 from typing import Any, Final, Self, cast
 
-from arq.connections import ArqRedis, RedisSettings, create_pool
+from arq.connections import ArqRedis, RedisSettings
 from arq.constants import (
     abort_jobs_ss,
     in_progress_key_prefix,
@@ -20,13 +20,10 @@ from arq.constants import (
 from arq.constants import default_queue_name as arq_default_queue_name
 from arq.jobs import Deserializer, JobStatus, Serializer
 from arq.utils import timestamp_ms
-from redis.asyncio.retry import Retry
-from redis.backoff import NoBackoff
-from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import NoScriptError
 from typing_extensions import override
 
-from ._config import DEFAULT_SOCKET_TIMEOUT, build_arq_redis_settings
+from ._config import build_arq_redis_settings
 from ._exceptions import (
     JobDeserializationError,
     JobNotFound,
@@ -35,6 +32,7 @@ from ._exceptions import (
 )
 from ._jobs import JobCodec, PlannedJob, job_status
 from ._models import JobMetadata, JobResult
+from ._pool import close_pool, open_pool
 from ._queue import ArqQueue
 
 __all__ = ["RedisArqQueue"]
@@ -44,13 +42,13 @@ logger = logging.getLogger(__name__)
 _LIST_CHUNK: Final = 1000
 """Jobs read per listing round trip, so one script never blocks Redis long."""
 
+_ENQUEUE_CHUNK: Final = 1000
+"""Jobs written per script call by enqueue_many, so no call blocks Redis long."""
+
 _ABORT_POLL_INTERVAL: Final = 0.1
 
 _UNBOUNDED: Final = 2**31
 """redis-py's max_connections when none is set."""
-
-DEFAULT_MAX_CONNECTIONS: Final = 50
-"""Connections a queue opens at most unless configured; callers beyond wait."""
 
 
 class _Script:
@@ -80,6 +78,49 @@ redis.call('ZADD', KEYS[3], ARGV[3], ARGV[4])
 return 1
 """
 )
+
+# _ENQUEUE for many jobs of one queue, job by job by the same rules, with one
+# ZADD for all. The jobs come packed in one argument, as records of: u16 id
+# length, id, u32 payload length, payload, i64 score, i64 ttl in ms (redis-py
+# sends one long argument far faster than four short ones a job). Results
+# are checked for all jobs at once; only if one exists is each job checked
+# as _ENQUEUE does, else SET NX both checks and writes a job's key.
+# KEYS: queue. ARGV: job key prefix, result key prefix, records. Returns 1
+# (queued) or 0 (not queued) for each job.
+_ENQUEUE_MANY: Final = _Script(
+    """
+local jp, rp, data = ARGV[1], ARGV[2], ARGV[3]
+local ids, payloads, scores, ttls, results = {}, {}, {}, {}, {}
+local pos, size, n = 1, #data, 0
+while pos <= size do
+  n = n + 1
+  ids[n], payloads[n], scores[n], ttls[n], pos =
+    struct.unpack('>I2c0I4c0i8i8', data, pos)
+  results[n] = rp .. ids[n]
+end
+local check = redis.call('EXISTS', unpack(results)) > 0
+local out, members, m = {}, {}, 0
+for i = 1, n do
+  local key, payload = jp .. ids[i], payloads[i]
+  local queued = 1
+  if check and redis.call('EXISTS', key, results[i]) > 0 then
+    if redis.call('GET', key) ~= payload then queued = 0 end
+  elseif redis.call('SET', key, payload, 'PX', ttls[i], 'NX') then
+    members[m + 1] = scores[i]
+    members[m + 2] = ids[i]
+    m = m + 2
+  elseif redis.call('GET', key) ~= payload then
+    queued = 0
+  end
+  out[i] = queued
+end
+if m > 0 then redis.call('ZADD', KEYS[1], unpack(members)) end
+return out
+"""
+)
+_RECORD_ID: Final = struct.Struct(">H")
+_RECORD_PAYLOAD: Final = struct.Struct(">I")
+_RECORD_TAIL: Final = struct.Struct(">qq")
 
 # Everything a read needs, atomically, so a job that finishes mid-read is
 # never seen as missing. KEYS: result, job, in-progress, queue. ARGV: job id.
@@ -127,22 +168,44 @@ return out
 """
 )
 
-_SCRIPTS: Final = (_ENQUEUE, _READ, _ABORT, _LIST)
+_SCRIPTS: Final = (_ENQUEUE, _ENQUEUE_MANY, _READ, _ABORT, _LIST)
 
 
 def _text(value: bytes | str) -> str:
     return value.decode() if isinstance(value, bytes) else value
 
 
-def _resilient(settings: RedisSettings) -> RedisSettings:
-    """Settings with our defaults where the caller left arq's."""
-    return replace(
-        settings,
-        retry_on_error=settings.retry_on_error or [RedisConnectionError],
-        retry=settings.retry
-        or Retry(NoBackoff(), 1, supported_errors=(RedisConnectionError,)),
-        max_connections=settings.max_connections or DEFAULT_MAX_CONNECTIONS,
+def _record(job: PlannedJob) -> bytes:
+    """One job for `_ENQUEUE_MANY`."""
+    job_id = job.job_id.encode()
+    payload = job.payload
+    return b"".join(
+        (
+            _RECORD_ID.pack(len(job_id)),
+            job_id,
+            _RECORD_PAYLOAD.pack(len(payload)),
+            payload,
+            _RECORD_TAIL.pack(job.score, job.expires_ms),
+        )
     )
+
+
+def _chunks(planned: list[PlannedJob]) -> list[tuple[range, str]]:
+    """Runs of consecutive jobs for one queue, at most `_ENQUEUE_CHUNK` long.
+
+    Consecutive, so jobs are written in the order given, as one by one.
+    """
+    chunks: list[tuple[range, str]] = []
+    start = 0
+    for index in range(1, len(planned) + 1):
+        if (
+            index == len(planned)
+            or index - start == _ENQUEUE_CHUNK
+            or planned[index].queue_name != planned[start].queue_name
+        ):
+            chunks.append((range(start, index), planned[start].queue_name))
+            start = index
+    return chunks
 
 
 class RedisArqQueue(ArqQueue):
@@ -196,23 +259,17 @@ class RedisArqQueue(ArqQueue):
             redis.exceptions.ConnectionError: Redis cannot be reached (after
                 arq's connection retries, ``redis_settings.conn_retries``).
         """
-        pool = await create_pool(
-            _resilient(redis_settings),
+        pool = await open_pool(
+            redis_settings,
             job_serializer=job_serializer,
             job_deserializer=job_deserializer,
             default_queue_name=default_queue_name,
         )
         try:
-            # arq's create_pool takes no socket timeout: set it on the pool,
-            # and drop the connection create_pool opened without it.
-            pool.connection_pool.connection_kwargs["socket_timeout"] = getattr(
-                redis_settings, "socket_timeout", DEFAULT_SOCKET_TIMEOUT
-            )
-            await pool.connection_pool.disconnect()
             queue = cls(pool, default_queue_name=default_queue_name)
             await queue.load_scripts()
         except BaseException:
-            await pool.aclose()
+            await close_pool(pool)
             raise
         return queue
 
@@ -285,8 +342,32 @@ class RedisArqQueue(ArqQueue):
     async def _store_many(
         self, planned: list[PlannedJob]
     ) -> list[JobMetadata | JobNotQueued]:
+        chunks = _chunks(planned)
+        writing = asyncio.ensure_future(self._write_chunks(planned, chunks))
+        try:
+            # Build the metadata while Redis writes, yielding between slices
+            # so that the write is sent first.
+            outcomes: list[JobMetadata | JobNotQueued] = []
+            for indexes, _ in chunks:
+                await asyncio.sleep(0)
+                outcomes += [planned[i].metadata(self._codec) for i in indexes]
+            replies = await writing
+        finally:
+            writing.cancel()
+        for index, queued in enumerate(replies):
+            if not queued:
+                outcomes[index] = JobNotQueued(planned[index].job_id)
+        return outcomes
+
+    async def _write_chunks(
+        self, planned: list[PlannedJob], chunks: list[tuple[range, str]]
+    ) -> list[Any]:
+        """Run `_ENQUEUE_MANY` on each chunk, in one pipeline; 1 or 0 a job."""
+        records = [
+            b"".join([_record(planned[i]) for i in indexes]) for indexes, _ in chunks
+        ]
         replies: list[Any] = [None] * len(planned)
-        pending = list(range(len(planned)))
+        pending = list(range(len(chunks)))
         # A second pass happens only if Redis lost the script (a restart or
         # SCRIPT FLUSH); EVALSHA then failed without writing anything.
         for attempt in range(2):
@@ -294,28 +375,33 @@ class RedisArqQueue(ArqQueue):
                 break
             async with self._slots:
                 if attempt:
-                    await self._pool.script_load(_ENQUEUE.source)
+                    await self._pool.script_load(_ENQUEUE_MANY.source)
                 async with self._pool.pipeline(transaction=False) as pipe:
-                    for index in pending:
-                        keys, args = self._enqueue_call(planned[index])
-                        pipe.evalsha(_ENQUEUE.sha, len(keys), *keys, *args)
+                    for chunk in pending:
+                        pipe.evalsha(
+                            _ENQUEUE_MANY.sha,
+                            1,
+                            chunks[chunk][1],
+                            job_key_prefix,
+                            result_key_prefix,
+                            # redis-py's stubs say str; bytes are sent as is.
+                            records[chunk],  # type: ignore[arg-type]
+                        )
                     answers = await pipe.execute(raise_on_error=False)
             retry: list[int] = []
-            for index, answer in zip(pending, answers, strict=True):
+            for chunk, answer in zip(pending, answers, strict=True):
                 if isinstance(answer, NoScriptError):
-                    retry.append(index)
+                    retry.append(chunk)
                 elif isinstance(answer, Exception):
                     raise answer
                 else:
-                    replies[index] = answer
+                    for index, queued in zip(chunks[chunk][0], answer, strict=True):
+                        replies[index] = queued
             pending = retry
         if pending:
             msg = "Redis did not keep the enqueue script"
             raise NoScriptError(msg)
-        return [
-            job.metadata(self._codec) if reply else JobNotQueued(job.job_id)
-            for job, reply in zip(planned, replies, strict=True)
-        ]
+        return replies
 
     async def _read(self, job_id: str, queue_name: str) -> list[Any]:
         keys = [
@@ -454,4 +540,4 @@ class RedisArqQueue(ArqQueue):
 
     @override
     async def aclose(self) -> None:
-        await self._pool.aclose()
+        await close_pool(self._pool)

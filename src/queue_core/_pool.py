@@ -1,0 +1,140 @@
+"""Connections to Redis: arq's pool, with the settings arq's create_pool drops."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import replace
+from typing import Any, Final, cast
+
+from arq.connections import ArqRedis, RedisSettings
+from arq.constants import expires_extra_ms as arq_expires_extra_ms
+from arq.jobs import Deserializer, Serializer
+from redis.asyncio.retry import Retry
+from redis.asyncio.sentinel import Sentinel
+from redis.backoff import NoBackoff
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import RedisError
+
+from ._config import DEFAULT_SOCKET_TIMEOUT
+
+__all__ = ["DEFAULT_MAX_CONNECTIONS", "close_pool", "open_pool"]
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_MAX_CONNECTIONS: Final = 50
+"""Connections a queue opens at most unless configured; callers beyond wait."""
+
+
+def _resilient(settings: RedisSettings) -> RedisSettings:
+    """Settings with our defaults where the caller left arq's."""
+    return replace(
+        settings,
+        retry_on_error=settings.retry_on_error or [RedisConnectionError],
+        retry=settings.retry
+        or Retry(NoBackoff(), 1, supported_errors=(RedisConnectionError,)),
+        max_connections=settings.max_connections or DEFAULT_MAX_CONNECTIONS,
+    )
+
+
+def _new_pool(settings: RedisSettings, socket_timeout: float | None) -> ArqRedis:
+    """A pool as arq's create_pool builds it, with what that leaves out.
+
+    arq passes no socket timeout, and for Sentinel no connect timeout, retry
+    settings or connection limit either.
+    """
+    options: dict[str, Any] = {
+        "db": settings.database,
+        "username": settings.username,
+        "password": settings.password,
+        "encoding": "utf8",
+        "socket_timeout": socket_timeout,
+        "socket_connect_timeout": settings.conn_timeout,
+        "retry": settings.retry,
+        "retry_on_timeout": settings.retry_on_timeout,
+        "retry_on_error": settings.retry_on_error,
+        "max_connections": settings.max_connections,
+    }
+    tls: dict[str, Any] = {
+        "ssl_keyfile": settings.ssl_keyfile,
+        "ssl_certfile": settings.ssl_certfile,
+        "ssl_cert_reqs": settings.ssl_cert_reqs,
+        "ssl_ca_certs": settings.ssl_ca_certs,
+        "ssl_ca_data": settings.ssl_ca_data,
+        "ssl_check_hostname": settings.ssl_check_hostname,
+    }
+    if settings.sentinel:
+        sentinel = Sentinel(  # type: ignore[no-untyped-call]
+            settings.host,
+            sentinel_kwargs={
+                "socket_timeout": socket_timeout,
+                "socket_connect_timeout": settings.conn_timeout,
+            },
+            ssl=settings.ssl,
+            **options,
+            **(tls if settings.ssl else {}),
+        )
+        return cast(
+            ArqRedis,
+            sentinel.master_for(settings.sentinel_master, redis_class=ArqRedis),
+        )
+    return ArqRedis(
+        host=settings.host,
+        port=settings.port,
+        unix_socket_path=settings.unix_socket_path,
+        ssl=settings.ssl,
+        **tls,
+        **options,
+    )
+
+
+async def close_pool(pool: ArqRedis) -> None:
+    """Close a pool, and for Sentinel its connections to the sentinels too."""
+    await pool.aclose()
+    manager = getattr(pool.connection_pool, "sentinel_manager", None)
+    for sentinel in getattr(manager, "sentinels", ()):
+        await sentinel.aclose()
+
+
+async def open_pool(
+    redis_settings: RedisSettings,
+    *,
+    job_serializer: Serializer | None,
+    job_deserializer: Deserializer | None,
+    default_queue_name: str,
+) -> ArqRedis:
+    """Connect as arq's create_pool does, with its retries and log lines.
+
+    Unlike it, the first ping is already bounded by the socket timeout, and
+    each pool whose ping failed is closed. Unless the settings say otherwise,
+    every command fails after ``socket_timeout`` seconds (5) instead of
+    hanging, a command on a connection Redis dropped is retried once on a
+    new one, and at most ``max_connections`` (50) connections are opened.
+    """
+    settings = _resilient(redis_settings)
+    socket_timeout = getattr(redis_settings, "socket_timeout", DEFAULT_SOCKET_TIMEOUT)
+    attempt = 0
+    while True:
+        pool = _new_pool(settings, socket_timeout)
+        pool.job_serializer = job_serializer
+        pool.job_deserializer = job_deserializer
+        pool.default_queue_name = default_queue_name
+        pool.expires_extra_ms = arq_expires_extra_ms
+        try:
+            await pool.ping()
+        except (RedisError, OSError, TimeoutError) as error:
+            await close_pool(pool)
+            if attempt >= settings.conn_retries:
+                raise
+            logger.warning(
+                "redis connection error %s:%s %s %s, %d retries remaining...",
+                settings.host,
+                settings.port,
+                type(error).__name__,
+                error,
+                settings.conn_retries - attempt,
+            )
+            attempt += 1
+            await asyncio.sleep(settings.conn_retry_delay)
+        else:
+            return pool

@@ -1,0 +1,1 @@
+"""Reliability: Redis outages, failover, load, corrupt data and secrets."""
