@@ -254,12 +254,16 @@ def test_redis_url_examples_build_the_settings_they_describe() -> None:
     assert example.secret.password == "s3cret"
     assert "s3cret" not in repr(example.secret)
     assert (example.tuned.conn_timeout, example.tuned.max_connections) == (5, 50)
+    assert example.tuned.socket_timeout == 2
+    assert example.sentinel.sentinel is True
+    assert example.sentinel.sentinel_master == "mymaster"
+    assert len(example.sentinel.host) == 3
 
 
 def test_redis_url_examples_print_without_passwords() -> None:
     done = run_python("docs/examples/redis_urls.py")
     assert done.returncode == 0, done.stderr
-    assert len(done.stdout.splitlines()) == 5
+    assert len(done.stdout.splitlines()) == 6
     assert "s3cret" not in done.stdout
 
 

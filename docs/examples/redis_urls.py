@@ -26,8 +26,14 @@ secret = build_arq_redis_settings(
 tuned = build_arq_redis_settings(
     "redis://redis.example.internal:6379/0"
     "?conn_timeout=5&conn_retries=10&conn_retry_delay=1&max_connections=50"
+    "&socket_timeout=2"
+)
+
+# Redis Sentinel: three sentinels watching the master named "mymaster".
+sentinel = build_arq_redis_settings(
+    "redis+sentinel://sentinel-a:26379,sentinel-b:26379,sentinel-c:26379/mymaster/0"
 )
 
 if __name__ == "__main__":
-    for settings in (plain, tls, socket, secret, tuned):
+    for settings in (plain, tls, socket, secret, tuned, sentinel):
         print(repr(settings))
