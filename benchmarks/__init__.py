@@ -1,0 +1,1 @@
+"""Benchmarks: queue-core against a safir-style baseline, raw arq and Redis."""
