@@ -1,0 +1,7 @@
+"""Run every benchmark: ``uv run python -m benchmarks [--quick]``."""
+
+import sys
+
+from benchmarks.run import main
+
+sys.exit(main())

@@ -1,0 +1,152 @@
+"""The benchmark runs end to end with tiny counts, so it cannot rot.
+
+Only behaviour is checked (every row is there, with positive numbers),
+never speed: timings on a shared machine prove nothing in a test.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+from benchmarks import suites
+from benchmarks.harness import BATCH, CONCURRENT, SEQUENTIAL
+
+from queue_core import find_redis_server
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+pytestmark = [
+    pytest.mark.redis,
+    pytest.mark.worker,
+    pytest.mark.slow,
+    pytest.mark.timeout(300),
+]
+
+
+def _expected_rows() -> set[tuple[str, str, str]]:
+    both = (SEQUENTIAL, CONCURRENT)
+    ours = (suites.OURS, suites.OURS_UNTIMED)
+    per_operation = {
+        suites.ENQUEUE: (*ours, suites.BASELINE, suites.RAW_ENQUEUE, suites.MOCK),
+        suites.METADATA: (
+            *ours,
+            suites.BASELINE_METADATA,
+            suites.RAW_STATUS,
+            suites.MOCK,
+        ),
+        suites.RESULT: (
+            *ours,
+            suites.BASELINE_RESULT,
+            suites.RAW_RESULT,
+            suites.MOCK,
+        ),
+        suites.READS: (
+            suites.READ_SCRIPT,
+            suites.READ_MULTI,
+            suites.READ_PIPELINE,
+            suites.READ_GET,
+        ),
+    }
+    rows = {
+        (operation, implementation, mode)
+        for operation, implementations in per_operation.items()
+        for implementation in implementations
+        for mode in both
+    }
+    batch = suites.enqueue_many_operation(suites.QUICK.batch_jobs)
+    rows |= {(batch, suites.OURS, BATCH), (batch, suites.MOCK, BATCH)}
+    rows |= {
+        (suites.PROXIED, implementation, SEQUENTIAL)
+        for implementation in (suites.OURS, suites.BASELINE, suites.PROXIED_PING)
+    }
+    rows |= {
+        (
+            suites.END_TO_END,
+            f"arq worker, {label}: poll_delay={poll_delay}, max_jobs={max_jobs}",
+            BATCH,
+        )
+        for label, poll_delay, max_jobs in suites.WORKER_CONFIGS
+    }
+    if shutil.which("redis-benchmark"):
+        rows |= {
+            (operation, f"redis-benchmark -c 1 -P {pipeline}", mode)
+            for operation in (suites.REDIS_SET, suites.REDIS_ZADD)
+            for pipeline, mode in ((1, SEQUENTIAL), (16, suites.PIPELINED))
+        }
+    return rows
+
+
+@pytest.fixture(scope="module")
+def quick_run(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """The JSON a ``--quick`` run of ``python -m benchmarks`` wrote."""
+    try:
+        find_redis_server()
+    except FileNotFoundError as exc:
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(f"CI needs a redis-server: {exc}")
+        pytest.skip(str(exc))
+    output = tmp_path_factory.mktemp("benchmark") / "latest.json"
+    completed = subprocess.run(
+        [sys.executable, "-m", "benchmarks", "--quick", "--output", str(output)],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=240,
+        check=False,
+    )
+    assert completed.returncode == 0, completed.stdout + completed.stderr
+    document: dict[str, Any] = json.loads(output.read_text())
+    document["stdout"] = completed.stdout
+    return document
+
+
+def test_a_quick_run_produces_every_row_with_positive_numbers(
+    quick_run: dict[str, Any],
+) -> None:
+    rows = quick_run["rows"]
+    produced = {(r["operation"], r["implementation"], r["mode"]) for r in rows}
+
+    assert produced == _expected_rows()
+    for row in rows:
+        assert row["calls"] > 0, row
+        assert row["ops_per_s"] > 0, row
+        assert 0 < row["p50_ms"] <= row["p99_ms"], row
+
+
+def test_a_quick_run_checks_every_target_on_its_own_numbers(
+    quick_run: dict[str, Any],
+) -> None:
+    names = [target["name"] for target in quick_run["targets"]]
+
+    assert len(names) == (10 if shutil.which("redis-benchmark") else 9)
+    assert all(target["measured"] > 0 for target in quick_run["targets"])
+    assert all(isinstance(target["met"], bool) for target in quick_run["targets"])
+
+
+def test_a_quick_run_records_the_machine_and_the_versions(
+    quick_run: dict[str, Any],
+) -> None:
+    meta = quick_run["meta"]
+
+    assert meta["cpu_count"] == os.cpu_count()
+    for name in ("python", "arq", "redis_py", "redis_server", "placement"):
+        assert meta[name], name
+    assert meta["run"] == "quick"
+
+
+def test_a_quick_run_prints_the_table_and_the_targets(
+    quick_run: dict[str, Any],
+) -> None:
+    printed = quick_run["stdout"]
+
+    for row in quick_run["rows"]:
+        assert f"| {row['operation']} | {row['implementation']} |" in printed
+    for target in quick_run["targets"]:
+        assert f"| {target['name']} |" in printed
