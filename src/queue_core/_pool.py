@@ -17,8 +17,9 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError
 
 from ._config import DEFAULT_SOCKET_TIMEOUT
+from ._deadlines import address_of, timeout_error
 
-__all__ = ["DEFAULT_MAX_CONNECTIONS", "close_pool", "open_pool"]
+__all__ = ["DEFAULT_MAX_CONNECTIONS", "close_pool", "open_pool", "socket_timeout_of"]
 
 logger = logging.getLogger(__name__)
 
@@ -37,6 +38,14 @@ def _resilient(settings: RedisSettings) -> RedisSettings:
     )
 
 
+def socket_timeout_of(redis_settings: RedisSettings) -> float | None:
+    """The settings' socket timeout: ours, or the default for arq's settings."""
+    timeout: float | None = getattr(
+        redis_settings, "socket_timeout", DEFAULT_SOCKET_TIMEOUT
+    )
+    return timeout
+
+
 def _new_pool(settings: RedisSettings, socket_timeout: float | None) -> ArqRedis:
     """A pool as arq's create_pool builds it, with what that leaves out.
 
@@ -48,7 +57,6 @@ def _new_pool(settings: RedisSettings, socket_timeout: float | None) -> ArqRedis
         "username": settings.username,
         "password": settings.password,
         "encoding": "utf8",
-        "socket_timeout": socket_timeout,
         "socket_connect_timeout": settings.conn_timeout,
         "retry": settings.retry,
         "retry_on_timeout": settings.retry_on_timeout,
@@ -112,17 +120,24 @@ async def open_pool(
     new one, and at most ``max_connections`` (50) connections are opened.
     """
     settings = _resilient(redis_settings)
-    socket_timeout = getattr(redis_settings, "socket_timeout", DEFAULT_SOCKET_TIMEOUT)
+    socket_timeout = socket_timeout_of(redis_settings)
     attempt = 0
     while True:
+        # Commands are bounded by the queue's Deadlines, far cheaper than
+        # redis-py's socket_timeout; the sentinels still get one.
         pool = _new_pool(settings, socket_timeout)
         pool.job_serializer = job_serializer
         pool.job_deserializer = job_deserializer
         pool.default_queue_name = default_queue_name
         pool.expires_extra_ms = arq_expires_extra_ms
         try:
-            await pool.ping()
-        except (RedisError, OSError, TimeoutError) as error:
+            async with asyncio.timeout(socket_timeout):
+                await pool.ping()
+        except TimeoutError:
+            await close_pool(pool)
+            address = address_of(pool.connection_pool)
+            raise timeout_error(address, socket_timeout or 0) from None
+        except (RedisError, OSError) as error:
             await close_pool(pool)
             if attempt >= settings.conn_retries:
                 raise

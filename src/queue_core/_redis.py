@@ -7,7 +7,7 @@ import contextlib
 import hashlib
 import logging
 import struct
-from collections.abc import Awaitable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, Final, Self, cast
 
 from arq.connections import ArqRedis, RedisSettings
@@ -24,6 +24,7 @@ from redis.exceptions import NoScriptError
 from typing_extensions import override
 
 from ._config import build_arq_redis_settings
+from ._deadlines import Deadlines, address_of
 from ._exceptions import (
     JobDeserializationError,
     JobNotFound,
@@ -32,7 +33,7 @@ from ._exceptions import (
 )
 from ._jobs import JobCodec, PlannedJob, job_status
 from ._models import JobMetadata, JobResult
-from ._pool import close_pool, open_pool
+from ._pool import close_pool, open_pool, socket_timeout_of
 from ._queue import ArqQueue
 
 __all__ = ["RedisArqQueue"]
@@ -235,6 +236,9 @@ class RedisArqQueue(ArqQueue):
         self._pool = pool
         limit = getattr(pool.connection_pool, "max_connections", None)
         # redis-py fails at once when its pool is exhausted; callers wait here.
+        self._bound: Callable[[], contextlib.AbstractAsyncContextManager[Any]] = (
+            contextlib.nullcontext
+        )
         self._slots: contextlib.AbstractAsyncContextManager[Any] = (
             asyncio.Semaphore(limit)
             if isinstance(limit, int) and limit < _UNBOUNDED
@@ -275,6 +279,11 @@ class RedisArqQueue(ArqQueue):
         )
         try:
             queue = cls(pool, default_queue_name=default_queue_name)
+            timeout = socket_timeout_of(redis_settings)
+            if timeout is not None:
+                queue._bound = Deadlines(
+                    timeout, address_of(pool.connection_pool)
+                ).bound
             await queue.load_scripts()
         except BaseException:
             await close_pool(pool)
@@ -306,7 +315,7 @@ class RedisArqQueue(ArqQueue):
 
     async def load_scripts(self) -> None:
         """Load the Lua scripts into Redis, so no call pays for it later."""
-        async with self._pool.pipeline(transaction=False) as pipe:
+        async with self._bound(), self._pool.pipeline(transaction=False) as pipe:
             for script in _SCRIPTS:
                 pipe.script_load(script.source)
             await pipe.execute()
@@ -314,7 +323,7 @@ class RedisArqQueue(ArqQueue):
     async def _run(
         self, script: _Script, keys: Sequence[str], args: Sequence[Any]
     ) -> Any:
-        async with self._slots:
+        async with self._bound(), self._slots:
             try:
                 return await self._evalsha(script, keys, args)
             except NoScriptError:
@@ -379,7 +388,7 @@ class RedisArqQueue(ArqQueue):
         for attempt in range(2):
             if not pending:
                 break
-            async with self._slots:
+            async with self._bound(), self._slots:
                 if attempt:
                     await self._pool.script_load(_ENQUEUE_MANY.source)
                 async with self._pool.pipeline(transaction=False) as pipe:
@@ -536,12 +545,12 @@ class RedisArqQueue(ArqQueue):
     @override
     async def queue_depth(self, queue_name: str | None = None) -> int:
         name = self._resolve_queue_name(queue_name)
-        async with self._slots:
+        async with self._bound(), self._slots:
             return int(await self._pool.zcard(name))
 
     @override
     async def ping(self) -> bool:
-        async with self._slots:
+        async with self._bound(), self._slots:
             return bool(await self._pool.ping())
 
     @override

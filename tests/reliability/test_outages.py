@@ -134,7 +134,8 @@ async def test_a_frozen_redis_makes_each_call_fail_after_the_socket_timeout(
         errors, RedisTimeoutError
     )
     assert {name: str(error) for name, error in errors.items()} == dict.fromkeys(
-        errors, f"Timeout reading from 127.0.0.1:{server.port}"
+        errors,
+        f"Timeout reading from 127.0.0.1:{server.port} after {SOCKET_TIMEOUT:g}s",
     )
 
 

@@ -93,5 +93,8 @@ async def test_startup_against_a_frozen_redis_fails_after_the_socket_timeout(
             with pytest.raises(RedisTimeoutError) as error:
                 await open_arq_queue(ArqMode.production, redis_settings=settings)
 
-    assert str(error.value) == f"Timeout reading from 127.0.0.1:{server.port}"
+    assert (
+        str(error.value)
+        == f"Timeout reading from 127.0.0.1:{server.port} after {SOCKET_TIMEOUT:g}s"
+    )
     assert unclosed == []
