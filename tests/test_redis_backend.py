@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import pickle
+import random
 from collections.abc import Callable
 from typing import Any
 
@@ -225,3 +226,62 @@ async def test_the_stored_payload_is_arqs_pickle_format(
         "et": int(job.enqueue_time.timestamp() * 1000),
     }
     assert 86_000_000 < ttl <= 86_400_000
+
+
+@pytest.mark.parametrize("seed", range(5))
+async def test_a_batch_agrees_with_enqueueing_its_jobs_one_by_one(
+    redis_queue: RedisArqQueue, seed: int
+) -> None:
+    draw = random.Random(seed)  # noqa: S311 - test data, not secrets
+    ids = [f"job-{n}" for n in range(12)]
+    taken = draw.sample(ids, 4)
+    finished = draw.sample([i for i in ids if i not in taken], 2)
+    specs = [
+        JobSpec(
+            "echo",
+            (n,),
+            job_id=draw.choice([*ids, None]),
+            queue_name=draw.choice([None, "redis-backend:other"]),
+            defer_by=draw.choice([None, 60]),
+        )
+        for n in range(40)
+    ]
+    pool = redis_queue.pool
+
+    async def prepare() -> None:
+        await pool.flushdb()
+        for job_id in taken:
+            await redis_queue.enqueue("echo", "old", _job_id=job_id)
+        for job_id in finished:
+            await pool.set("arq:result:" + job_id, b"kept")
+
+    async def state(outcomes: list[object]) -> object:
+        refused = [i for i, o in enumerate(outcomes) if isinstance(o, JobNotQueued)]
+        queued = {
+            name: sorted(
+                (job.id if job.id in ids else "random", job.args, job.status)
+                for job in await redis_queue.list_jobs(name)
+            )
+            for name in ("arq:queue", "redis-backend:other")
+        }
+        return refused, queued
+
+    await prepare()
+    batched = await state(list(await redis_queue.enqueue_many(specs)))
+    await prepare()
+    one_by_one: list[object] = []
+    for spec in specs:
+        try:
+            one_by_one.append(
+                await redis_queue.enqueue(
+                    spec.task_name,
+                    *spec.args,
+                    _job_id=spec.job_id,
+                    _queue_name=spec.queue_name,
+                    _defer_by=spec.defer_by,
+                )
+            )
+        except JobNotQueued as refused:
+            one_by_one.append(refused)
+
+    assert batched == await state(one_by_one)
