@@ -256,7 +256,9 @@ async def test_the_queue_is_closed_when_the_apps_own_lifespan_fails() -> None:
         async with asgi_client(app):
             pass
 
-    assert not opened[0].server.running
+    server = opened[0].server
+    assert not server.running
+    assert not server.directory.exists()
     assert not hasattr(app.state, "arq_queue")
 
 
