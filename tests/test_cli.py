@@ -533,3 +533,28 @@ def test_the_exit_codes_are_the_ones_the_docs_list() -> None:
         for code, name in re.findall(r"^\| `(\d)` \| (\w+) \|", page, re.MULTILINE)
     }
     assert documented == {code.value: code.name for code in ExitCode}
+
+
+def test_shared_options_may_also_come_before_the_command(invoke: Invoke) -> None:
+    job_id = enqueue_id(invoke, "noop", "--queue", "early")
+
+    before = document(invoke("--json", "--queue", "early", "status", job_id))
+    after = document(invoke("status", job_id, "--queue", "early", "--json"))
+
+    assert before == after
+    assert before["queue_name"] == "early"
+
+
+def test_a_url_given_before_the_command_wins_over_the_environment(
+    invoke: Invoke, redis_url: str
+) -> None:
+    listed = invoke(
+        "--redis-url",
+        redis_url,
+        "jobs",
+        "--json",
+        env={URL_ENV: "redis://127.0.0.1:1/0"},
+    )
+
+    assert listed.exit_code == 0, listed.output
+    assert document(listed)["jobs"] == []

@@ -131,6 +131,8 @@ class _Options:
     serializer: str = "pickle"
     queue_name: str | None = None
     as_json: bool = False
+    given: set[str] = dataclasses.field(default_factory=set)
+    """Options given on the command line, before or after the command."""
 
     @property
     def queue(self) -> str:
@@ -159,7 +161,17 @@ class _Options:
 
 
 def _remember(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
-    setattr(ctx.ensure_object(_Options), str(param.name), value)
+    # Options may come before the command (as defaults for it) or after it;
+    # a default never overwrites what was given.
+    # The command line wins over the environment, which wins over defaults.
+    name = str(param.name)
+    options = ctx.ensure_object(_Options)
+    source = ctx.get_parameter_source(name)
+    if source is click.core.ParameterSource.COMMANDLINE:
+        options.given.add(name)
+        setattr(options, name, value)
+    elif source is click.core.ParameterSource.ENVIRONMENT and name not in options.given:
+        setattr(options, name, value)
     return value
 
 
@@ -475,8 +487,53 @@ def _print_job(job: JobMetadata) -> None:
 # Commands
 
 
+def _group_options(command: _F) -> _F:
+    """The commands' shared options, accepted before the command too."""
+    return _apply(
+        command,
+        click.option(
+            "--redis-url",
+            metavar="URL",
+            expose_value=False,
+            callback=_remember,
+            help="Redis URL for the command that follows.",
+        ),
+        click.option(
+            "--redis-password",
+            metavar="PASSWORD",
+            expose_value=False,
+            callback=_remember,
+            help="Redis password for the command that follows.",
+        ),
+        click.option(
+            "--json",
+            "as_json",
+            is_flag=True,
+            expose_value=False,
+            callback=_remember,
+            help="Print one JSON document on stdout instead of a table.",
+        ),
+        click.option(
+            "--queue",
+            "queue_name",
+            metavar="NAME",
+            expose_value=False,
+            callback=_remember,
+            help="Queue name for the command that follows.",
+        ),
+        click.option(
+            "--serializer",
+            type=click.Choice(sorted(_SERIALIZERS)),
+            expose_value=False,
+            callback=_remember,
+            help="Job serializer for the command that follows.",
+        ),
+    )
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="queue-core", prog_name="queue-core")
+@_group_options
 def cli() -> None:
     """Look at and operate arq queues, or run the demo.
 
