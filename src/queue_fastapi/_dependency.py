@@ -87,12 +87,12 @@ arq_dependency = ArqDependency()
 """The `ArqDependency` apps share, as ``safir.dependencies.arq`` has it."""
 
 
-async def _connection_arq_queue(connection: HTTPConnection) -> ArqQueue:
+async def _request_arq_queue(request: HTTPConnection) -> ArqQueue:
     # A coroutine, so FastAPI does not run it in a thread for every request.
-    return get_arq_queue(connection)
+    return get_arq_queue(request)
 
 
-ArqQueueDep = Annotated[ArqQueue, Depends(_connection_arq_queue)]
+ArqQueueDep = Annotated[ArqQueue, Depends(_request_arq_queue)]
 """The app's queue (from `arq_lifespan`) as a handler parameter type.
 
     @app.post("/jobs")

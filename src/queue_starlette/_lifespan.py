@@ -85,16 +85,16 @@ def arq_lifespan(
     return arq_queue_lifespan
 
 
-def get_arq_queue(connection: HTTPConnection) -> ArqQueue:
+def get_arq_queue(request: HTTPConnection) -> ArqQueue:
     """Get the app's arq queue in a request or websocket handler.
 
     Raises:
         RuntimeError: The app has no queue: its lifespan is not
             `arq_lifespan`, or has not started.
     """
-    queue: ArqQueue | None = getattr(connection.state, STATE_KEY, None)
+    queue: ArqQueue | None = getattr(request.state, STATE_KEY, None)
     if queue is None:
-        queue = getattr(connection.app.state, STATE_KEY, None)
+        queue = getattr(request.app.state, STATE_KEY, None)
     if queue is None:
         msg = (
             "No arq queue on this app: add arq_lifespan(...) to its lifespan "
