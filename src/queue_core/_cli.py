@@ -160,6 +160,10 @@ class _Options:
         return parts._replace(netloc=masked).geturl()
 
 
+_JSON_HELP: Final = "Print one JSON document on stdout instead of a table."
+_QUEUE_HELP: Final = f"Queue name (default: {arq_default_queue_name})."
+
+
 def _remember(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
     # Options may come before the command (as defaults for it) or after it;
     # a default never overwrites what was given.
@@ -185,62 +189,67 @@ def _apply(command: _F, *decorators: Callable[[_F], _F]) -> _F:
     return command
 
 
+def _remembered(*declarations: str, **settings: Any) -> Callable[[_F], _F]:
+    """An option shared by the commands, gathered by `_remember`."""
+    envvar = settings.get("envvar")
+    return click.option(
+        *declarations,
+        expose_value=False,
+        callback=_remember,
+        show_envvar=envvar is not None,
+        **settings,
+    )
+
+
 def _redis_options(*, url_from_env: bool) -> Callable[[_F], _F]:
     url_help = "Redis URL: redis://[[user]:password@]host[:port][/db], rediss://…"
     if not url_from_env:
         url_help = "Use this Redis instead of an embedded redis-server."
     return lambda command: _apply(
         command,
-        click.option(
+        _remembered(
             "--redis-url",
             metavar="URL",
             envvar=URL_ENV if url_from_env else None,
-            show_envvar=url_from_env,
-            expose_value=False,
-            callback=_remember,
             help=url_help,
         ),
-        click.option(
+        _remembered(
             "--redis-password",
             metavar="PASSWORD",
             envvar=PASSWORD_ENV,
-            show_envvar=True,
-            expose_value=False,
-            callback=_remember,
             help="Redis password; wins over one in the URL.",
         ),
-        click.option(
-            "--json",
-            "as_json",
-            is_flag=True,
-            expose_value=False,
-            callback=_remember,
-            help="Print one JSON document on stdout instead of a table.",
-        ),
+        _remembered("--json", "as_json", is_flag=True, help=_JSON_HELP),
     )
 
 
 def _queue_options(command: _F) -> _F:
     return _apply(
         command,
-        click.option(
-            "--queue",
-            "queue_name",
-            metavar="NAME",
-            expose_value=False,
-            callback=_remember,
-            help=f"Queue name (default: {arq_default_queue_name}).",
-        ),
+        _remembered("--queue", "queue_name", metavar="NAME", help=_QUEUE_HELP),
         _redis_options(url_from_env=True),
-        click.option(
+        _remembered(
             "--serializer",
             type=click.Choice(sorted(_SERIALIZERS)),
             default="pickle",
             show_default=True,
             envvar=SERIALIZER_ENV,
-            show_envvar=True,
-            expose_value=False,
-            callback=_remember,
+            help="Job serializer; must match the workers' and the apps'.",
+        ),
+    )
+
+
+def _group_options(command: _F) -> _F:
+    """The commands' shared options, accepted before the command too."""
+    return _apply(
+        command,
+        _remembered("--redis-url", metavar="URL", help="Redis URL."),
+        _remembered("--redis-password", metavar="PASSWORD", help="Redis password."),
+        _remembered("--json", "as_json", is_flag=True, help=_JSON_HELP),
+        _remembered("--queue", "queue_name", metavar="NAME", help=_QUEUE_HELP),
+        _remembered(
+            "--serializer",
+            type=click.Choice(sorted(_SERIALIZERS)),
             help="Job serializer; must match the workers' and the apps'.",
         ),
     )
@@ -485,50 +494,6 @@ def _print_job(job: JobMetadata) -> None:
 
 
 # Commands
-
-
-def _group_options(command: _F) -> _F:
-    """The commands' shared options, accepted before the command too."""
-    return _apply(
-        command,
-        click.option(
-            "--redis-url",
-            metavar="URL",
-            expose_value=False,
-            callback=_remember,
-            help="Redis URL for the command that follows.",
-        ),
-        click.option(
-            "--redis-password",
-            metavar="PASSWORD",
-            expose_value=False,
-            callback=_remember,
-            help="Redis password for the command that follows.",
-        ),
-        click.option(
-            "--json",
-            "as_json",
-            is_flag=True,
-            expose_value=False,
-            callback=_remember,
-            help="Print one JSON document on stdout instead of a table.",
-        ),
-        click.option(
-            "--queue",
-            "queue_name",
-            metavar="NAME",
-            expose_value=False,
-            callback=_remember,
-            help="Queue name for the command that follows.",
-        ),
-        click.option(
-            "--serializer",
-            type=click.Choice(sorted(_SERIALIZERS)),
-            expose_value=False,
-            callback=_remember,
-            help="Job serializer for the command that follows.",
-        ),
-    )
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
