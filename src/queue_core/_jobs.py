@@ -312,11 +312,15 @@ class JobCodec:
         """`plan` for a `JobSpec`."""
         if type(spec) is not JobSpec:
             _check_type(spec, "each job given to enqueue_many", JobSpec, optional=False)
+        queue_name = default_queue_name
+        if spec.queue_name is not None:
+            check_text(spec.queue_name, "queue_name")
+            queue_name = spec.queue_name
         return self.plan(
             spec.task_name,
             tuple(spec.args),
             dict(spec.kwargs),
-            queue_name=spec.queue_name or default_queue_name,
+            queue_name=queue_name,
             job_id=spec.job_id,
             defer_until=spec.defer_until,
             defer_by=spec.defer_by,

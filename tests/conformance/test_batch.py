@@ -89,3 +89,12 @@ async def test_batched_jobs_are_run_by_a_worker(backend: Backend) -> None:
 
 async def test_an_empty_batch_returns_no_outcomes(backend: Backend) -> None:
     assert await backend.queue.enqueue_many([]) == []
+
+
+async def test_a_batch_job_with_an_empty_queue_name_is_refused(
+    backend: Backend,
+) -> None:
+    with pytest.raises(ValueError, match="queue_name must not be empty"):
+        await backend.queue.enqueue_many([JobSpec("echo", (1,), queue_name="")])
+
+    assert await backend.stored_keys() == 0
