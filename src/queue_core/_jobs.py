@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import pickle
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Final
@@ -52,6 +53,14 @@ def new_job_id() -> str:
     """A random id, as arq makes one (``uuid4().hex``), at half the cost."""
     value = (int.from_bytes(os.urandom(16)) & _UUID4_CLEAR) | _UUID4_SET
     return f"{value:032x}"
+
+
+def new_job_ids(count: int) -> Iterator[str]:
+    """``count`` ids as `new_job_id` makes them, from one read of randomness."""
+    block = os.urandom(16 * count)
+    for start in range(0, 16 * count, 16):
+        value = (int.from_bytes(block[start : start + 16]) & _UUID4_CLEAR) | _UUID4_SET
+        yield f"{value:032x}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -207,8 +216,13 @@ class JobCodec:
         defer_by: float | timedelta | None = None,
         expires: float | timedelta | None = None,
         job_try: int | None = None,
+        now_ms: int | None = None,
+        new_id: Callable[[], str] = new_job_id,
     ) -> PlannedJob:
         """Validate a job and serialize it, as `ArqRedis.enqueue_job` would.
+
+        ``now_ms`` and ``new_id`` let a batch read the clock and draw its
+        random ids once for all its jobs.
 
         Raises:
             TypeError: An option has the wrong type.
@@ -226,7 +240,7 @@ class JobCodec:
             and self.expires_extra_ms > 0
         ):
             # The common case, checked at once: no option can be wrong.
-            enqueue_time_ms = score = timestamp_ms()
+            enqueue_time_ms = score = timestamp_ms() if now_ms is None else now_ms
             expires_ms = self.expires_extra_ms
         else:
             enqueue_time_ms, score, expires_ms = self._schedule(
@@ -250,7 +264,7 @@ class JobCodec:
                 self._explain_failure(task_name, args, kwargs, exc), job_id
             ) from exc.__cause__
         return PlannedJob(
-            job_id=job_id or new_job_id(),
+            job_id=job_id or new_id(),
             task_name=task_name,
             args=args,
             kwargs=kwargs,
@@ -308,8 +322,25 @@ class JobCodec:
                 raise ValueError(msg)
         return enqueue_time_ms, score, expires_ms
 
-    def plan_spec(self, spec: JobSpec, default_queue_name: str) -> PlannedJob:
-        """`plan` for a `JobSpec`."""
+    def plan_many(
+        self, specs: Iterable[JobSpec], default_queue_name: str
+    ) -> list[PlannedJob]:
+        """`plan` for a batch of `JobSpec`, with one clock read and one id draw."""
+        specs = list(specs)
+        ids = new_job_ids(len(specs))
+        now_ms = timestamp_ms()
+        return [
+            self._plan_spec(spec, default_queue_name, now_ms, ids.__next__)
+            for spec in specs
+        ]
+
+    def _plan_spec(
+        self,
+        spec: JobSpec,
+        default_queue_name: str,
+        now_ms: int,
+        new_id: Callable[[], str],
+    ) -> PlannedJob:
         if type(spec) is not JobSpec:
             _check_type(spec, "each job given to enqueue_many", JobSpec, optional=False)
         queue_name = default_queue_name
@@ -326,6 +357,8 @@ class JobCodec:
             defer_by=spec.defer_by,
             expires=spec.expires,
             job_try=spec.job_try,
+            now_ms=now_ms,
+            new_id=new_id,
         )
 
     def _explain_failure(

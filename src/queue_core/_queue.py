@@ -114,7 +114,7 @@ class ArqQueue(metaclass=abc.ABCMeta):
             if its id already existed.
         """
         default = self._resolve_queue_name(queue_name)
-        planned = [self._codec.plan_spec(spec, default) for spec in jobs]
+        planned = self._codec.plan_many(jobs, default)
         return await self._store_many(planned) if planned else []
 
     async def _store(self, job: PlannedJob) -> JobMetadata:
