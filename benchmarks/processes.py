@@ -5,7 +5,6 @@ from __future__ import annotations
 import csv
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import time
@@ -18,6 +17,7 @@ from redis import Redis
 
 from benchmarks import worker
 from queue_core import EmbeddedRedis, find_redis_server
+from queue_core._embedded import stop_process
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEBIAN_REDIS_SERVER = Path("/usr/bin/redis-server")
@@ -97,16 +97,6 @@ def redis_server(placement: Placement, executable: str) -> Iterator[EmbeddedRedi
         server.stop()
 
 
-def _stop(process: subprocess.Popen[bytes]) -> None:
-    if process.poll() is None:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-
-
 @contextmanager
 def latency_proxy(
     placement: Placement, target_port: int, delay_ms: float
@@ -133,7 +123,7 @@ def latency_proxy(
             raise RuntimeError(msg)
         yield int(line)
     finally:
-        _stop(process)
+        stop_process(process, timeout=15)
 
 
 def _worker_argv(placement: Placement, *, burst: bool) -> list[str]:
@@ -208,7 +198,7 @@ def running_worker(
         yield
     finally:
         client.close()
-        _stop(process)
+        stop_process(process, timeout=15)
 
 
 @dataclass(frozen=True)

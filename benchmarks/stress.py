@@ -20,7 +20,6 @@ import json
 import os
 import re
 import resource
-import signal
 import subprocess
 import sys
 import tempfile
@@ -43,6 +42,7 @@ from queue_core import (
     JobSpec,
     RedisArqQueue,
 )
+from queue_core._embedded import stop_process
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 TASK = "echo"
@@ -137,16 +137,6 @@ def _client(argv: Sequence[str]) -> None:
     print(json.dumps(asdict(report)))
 
 
-def _stop(process: subprocess.Popen[bytes]) -> None:
-    if process.poll() is None:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-
-
 def run_clients(
     url: str,
     queue_name: str,
@@ -203,7 +193,7 @@ def run_clients(
             reports.append(ClientReport(**json.loads(out.decode().splitlines()[-1])))
     finally:
         for process in processes:
-            _stop(process)
+            stop_process(process, timeout=15)
     return reports
 
 
@@ -290,7 +280,7 @@ def _workers(
         yield logs
     finally:
         for process in processes:
-            _stop(process)
+            stop_process(process, timeout=15)
 
 
 @dataclass(frozen=True)

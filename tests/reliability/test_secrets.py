@@ -12,13 +12,13 @@ from redis.exceptions import AuthenticationError
 from redis.exceptions import ConnectionError as RedisConnectionError
 
 from queue_core import EmbeddedRedis, RedisArqQueue, build_arq_redis_settings
+from queue_core._embedded import free_loopback_port
 from tests.reliability.conftest import (
     MASTER,
     SECRET,
     SentinelCluster,
     exception_chain,
     failure_of,
-    free_port,
     resource_warnings,
 )
 
@@ -38,7 +38,7 @@ class Failure:
 
 
 async def _redis_down(_: pytest.FixtureRequest) -> Failure:
-    port = free_port()
+    port = free_loopback_port()
     return Failure(
         f"redis://:{SECRET}@127.0.0.1:{port}/0?{ONE_RETRY}",
         RedisConnectionError,
@@ -47,7 +47,7 @@ async def _redis_down(_: pytest.FixtureRequest) -> Failure:
 
 
 async def _sentinels_down(_: pytest.FixtureRequest) -> Failure:
-    ports = [free_port(), free_port()]
+    ports = [free_loopback_port(), free_loopback_port()]
     hosts = ",".join(f"127.0.0.1:{port}" for port in ports)
     return Failure(
         f"redis+sentinel://:{SECRET}@{hosts}/{MASTER}?{ONE_RETRY}",

@@ -12,11 +12,11 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 from starlette.applications import Starlette
 
 from queue_core import ArqMode, EmbeddedRedis, build_arq_redis_settings, open_arq_queue
+from queue_core._embedded import free_loopback_port
 from queue_starlette import arq_lifespan
 from tests.reliability.conftest import (
     SOCKET_TIMEOUT,
     failure_of,
-    free_port,
     paused,
     resource_warnings,
 )
@@ -38,7 +38,7 @@ def _down_url(port: int, retries: int = RETRIES) -> str:
 async def test_open_arq_queue_gives_up_after_its_retries_naming_host_and_port(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    port = free_port()
+    port = free_loopback_port()
     settings = build_arq_redis_settings(_down_url(port))
     caplog.set_level(logging.WARNING)
 
@@ -58,7 +58,7 @@ async def test_open_arq_queue_gives_up_after_its_retries_naming_host_and_port(
 async def test_an_app_whose_redis_is_down_fails_to_start_with_one_clear_error(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    port = free_port()
+    port = free_loopback_port()
     app = Starlette(
         lifespan=arq_lifespan(
             mode=ArqMode.production,

@@ -10,7 +10,7 @@ from redis.exceptions import AuthenticationError
 from redis.exceptions import ConnectionError as RedisConnectionError
 
 from queue_core import EmbeddedRedis, RedisArqQueue
-from tests.conftest import _no_redis
+from tests.conftest import started_redis
 from tests.reliability.conftest import TlsFiles, exception_chain, failure_of
 
 pytestmark = pytest.mark.redis
@@ -22,12 +22,7 @@ WRONG_PASSWORD = "pw-WRONG-0c7e"
 @pytest.fixture
 def acl_redis() -> Iterator[EmbeddedRedis]:
     """A server with a user ``app`` allowed everything, with a password."""
-    server = EmbeddedRedis(tcp=True)
-    try:
-        server.start()
-    except FileNotFoundError as exc:
-        _no_redis(str(exc))
-    try:
+    with started_redis(tcp=True) as server:
         admin = Redis(unix_socket_path=server.unix_socket_path)
         try:
             # ACL SETUSER app on >password ~* &* +@all
@@ -42,8 +37,6 @@ def acl_redis() -> Iterator[EmbeddedRedis]:
         finally:
             admin.close()
         yield server
-    finally:
-        server.stop()
 
 
 @pytest.mark.parametrize("trust", ["ssl_ca_certs={ca}", "ssl_cert_reqs=none"])
