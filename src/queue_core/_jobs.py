@@ -49,18 +49,22 @@ _UUID4_CLEAR: Final = ~((0xF000 << 64) | (0xC000 << 48))
 _UUID4_SET: Final = (4 << 76) | (0x8000 << 48)
 
 
+def _job_id(random: bytes) -> str:
+    """16 random bytes as a version-4 UUID in 32 hex digits (``uuid4().hex``)."""
+    value = (int.from_bytes(random) & _UUID4_CLEAR) | _UUID4_SET
+    return f"{value:032x}"
+
+
 def new_job_id() -> str:
     """A random id, as arq makes one (``uuid4().hex``), at half the cost."""
-    value = (int.from_bytes(os.urandom(16)) & _UUID4_CLEAR) | _UUID4_SET
-    return f"{value:032x}"
+    return _job_id(os.urandom(16))
 
 
 def new_job_ids(count: int) -> Iterator[str]:
     """``count`` ids as `new_job_id` makes them, from one read of randomness."""
     block = os.urandom(16 * count)
     for start in range(0, 16 * count, 16):
-        value = (int.from_bytes(block[start : start + 16]) & _UUID4_CLEAR) | _UUID4_SET
-        yield f"{value:032x}"
+        yield _job_id(block[start : start + 16])
 
 
 @dataclass(frozen=True, slots=True)
@@ -191,13 +195,8 @@ class JobCodec:
         self.expires_extra_ms = expires_extra_ms
         self._last_datetime = (0, ms_to_datetime(0))
 
-    @staticmethod
-    def datetime_from_ms(unix_ms: int) -> datetime:
-        """A timezone-aware datetime, as arq's readers build it."""
-        return ms_to_datetime(unix_ms)
-
     def enqueue_datetime(self, unix_ms: int) -> datetime:
-        """`datetime_from_ms`, reusing the last one: a batch shares few ms."""
+        """The datetime arq reads for a time in ms, reused while the ms repeats."""
         last_ms, last = self._last_datetime
         if unix_ms != last_ms:
             last = ms_to_datetime(unix_ms)

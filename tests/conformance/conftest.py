@@ -25,7 +25,7 @@ from queue_core import (
     RedisArqQueue,
 )
 from tests import workers
-from tests.conftest import WorkerProcess
+from tests.conftest import WorkerProcess, start_worker
 
 IDLE_QUEUE = "conformance:idle"
 """Default queue of the backends under test: no worker ever takes from it."""
@@ -106,8 +106,6 @@ class Backend:
 @pytest.fixture(scope="session")
 def conformance_worker(redis_url: str, tmp_path_factory: pytest.TempPathFactory) -> Any:
     """One real arq worker on WORK_QUEUE for the whole session (lazily)."""
-    from tests.conftest import start_worker  # noqa: PLC0415
-
     started: list[WorkerProcess] = []
 
     def ensure() -> WorkerProcess:
@@ -144,8 +142,6 @@ async def backend(
         if queue_name == WORK_QUEUE:
             ensure_worker()
             return
-        from tests.conftest import start_worker  # noqa: PLC0415
-
         extra_workers.append(
             start_worker(redis_url, queue_name, tmp_path_factory.mktemp("worker"))
         )
