@@ -1,0 +1,375 @@
+"""The command group, its shared options, and how a command runs and fails."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import dataclasses
+import enum
+import importlib.util
+import inspect
+import logging
+import signal
+from collections.abc import Awaitable, Callable, Iterator, Sequence
+from typing import Any, Final, TypeVar
+from urllib.parse import parse_qs, unquote, urlsplit
+
+import click
+from arq.connections import RedisSettings
+from arq.constants import default_queue_name as arq_default_queue_name
+from arq.jobs import Deserializer, Serializer
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+
+from queue_core._config import build_arq_redis_settings
+from queue_core._exceptions import ArqJobError, JobNotFound, JobResultUnavailable
+from queue_core._queue import ArqQueue
+from queue_core._redis import RedisArqQueue
+from queue_core._serializers import (
+    json_deserializer,
+    json_serializer,
+    msgpack_deserializer,
+    msgpack_serializer,
+)
+
+URL_ENV: Final = "QUEUE_CORE_REDIS_URL"
+PASSWORD_ENV: Final = "QUEUE_CORE_REDIS_PASSWORD"  # noqa: S105 - a variable's name
+SERIALIZER_ENV: Final = "QUEUE_CORE_SERIALIZER"
+
+_CONNECT: Final[dict[str, Any]] = {"conn_timeout": 1, "conn_retries": 0}
+"""arq retries a failed connection 5 times, 1 s apart; a command line should
+fail in a second or two instead, unless the URL's query asks otherwise."""
+
+_SERIALIZERS: Final[dict[str, tuple[Serializer | None, Deserializer | None]]] = {
+    "pickle": (None, None),
+    "json": (json_serializer, json_deserializer),
+    "msgpack": (msgpack_serializer, msgpack_deserializer),
+}
+
+_ENQUEUE_OPTIONS: Final = frozenset(
+    name for name in inspect.signature(ArqQueue.enqueue).parameters if name[0] == "_"
+)
+"""Keyword names `ArqQueue.enqueue` keeps for itself, never passed to tasks."""
+
+_UNFINISHED: Final = ("deferred", "queued", "in_progress")
+_CELL_WIDTH: Final = 40
+_SCAN_COUNT: Final = 1000
+_PROGRESS_LINE_INTERVAL: Final = 1.0
+_SECRET_MASK: Final = "***"  # noqa: S105 - what replaces a password
+_F = TypeVar("_F", bound=Callable[..., Any])
+_T = TypeVar("_T")
+
+
+class ExitCode(enum.IntEnum):
+    """The command's exit statuses, as docs/cli.md lists them."""
+
+    OK = 0
+    """The command did what it was asked."""
+
+    FAILURE = 1
+    """Anything else went wrong; the message says what."""
+
+    USAGE = 2
+    """The command line is wrong (click's own status)."""
+
+    JOB_NOT_FOUND = 3
+    """No job with this id is in the queue."""
+
+    RESULT_UNAVAILABLE = 4
+    """The job has not finished, or did not within ``--wait``."""
+
+    CONNECTION = 5
+    """Redis is unreachable or misconfigured (URL, password, serializer)."""
+
+
+class _CliError(click.ClickException):
+    """One line on stderr, and the exit status of its class."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(" ".join(message.split()))
+
+
+class _Failure(_CliError):
+    exit_code = ExitCode.FAILURE
+
+
+class _NotFound(_CliError):
+    exit_code = ExitCode.JOB_NOT_FOUND
+
+
+class _NoResult(_CliError):
+    exit_code = ExitCode.RESULT_UNAVAILABLE
+
+
+class _Unreachable(_CliError):
+    exit_code = ExitCode.CONNECTION
+
+
+@dataclasses.dataclass
+class _Options:
+    """Options shared by every command, gathered by `_remember`."""
+
+    redis_url: str | None = None
+    redis_password: str | None = None
+    serializer: str = "pickle"
+    queue_name: str | None = None
+    as_json: bool = False
+    given: set[str] = dataclasses.field(default_factory=set)
+    """Options given on the command line, before or after the command."""
+
+    @property
+    def queue(self) -> str:
+        return self.queue_name or arq_default_queue_name
+
+    def secrets(self) -> list[str]:
+        """Every form the password may take, to keep out of messages."""
+        found = [self.redis_password or ""]
+        with contextlib.suppress(ValueError):
+            raw = urlsplit(self.redis_url or "").password or ""
+            found += [raw, unquote(raw)]
+        return [secret for secret in found if secret]
+
+    def where(self) -> str:
+        """The Redis URL with its password masked, for messages."""
+        url = self.redis_url or ""
+        try:
+            parts = urlsplit(url)
+        except ValueError:
+            return "the given URL"
+        if parts.password is None:
+            return url
+        host = parts.netloc.rpartition("@")[2]
+        masked = f"{parts.username or ''}:{_SECRET_MASK}@{host}"
+        return parts._replace(netloc=masked).geturl()
+
+
+_JSON_HELP: Final = "Print one JSON document on stdout instead of a table."
+_QUEUE_HELP: Final = f"Queue name (default: {arq_default_queue_name})."
+
+
+def _remember(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
+    # Options may come before the command (as defaults for it) or after it;
+    # a default never overwrites what was given.
+    # The command line wins over the environment, which wins over defaults.
+    name = str(param.name)
+    options = ctx.ensure_object(_Options)
+    source = ctx.get_parameter_source(name)
+    if source is click.core.ParameterSource.COMMANDLINE:
+        options.given.add(name)
+        setattr(options, name, value)
+    elif source is click.core.ParameterSource.ENVIRONMENT and name not in options.given:
+        setattr(options, name, value)
+    return value
+
+
+def _options() -> _Options:
+    return click.get_current_context().ensure_object(_Options)
+
+
+def _apply(command: _F, *decorators: Callable[[_F], _F]) -> _F:
+    for decorate in reversed(decorators):
+        command = decorate(command)
+    return command
+
+
+def _remembered(*declarations: str, **settings: Any) -> Callable[[_F], _F]:
+    """An option shared by the commands, gathered by `_remember`."""
+    envvar = settings.get("envvar")
+    return click.option(
+        *declarations,
+        expose_value=False,
+        callback=_remember,
+        show_envvar=envvar is not None,
+        **settings,
+    )
+
+
+def _redis_options(*, url_from_env: bool) -> Callable[[_F], _F]:
+    url_help = "Redis URL: redis://[[user]:password@]host[:port][/db], rediss://…"
+    if not url_from_env:
+        url_help = "Use this Redis instead of an embedded redis-server."
+    return lambda command: _apply(
+        command,
+        _remembered(
+            "--redis-url",
+            metavar="URL",
+            envvar=URL_ENV if url_from_env else None,
+            help=url_help,
+        ),
+        _remembered(
+            "--redis-password",
+            metavar="PASSWORD",
+            envvar=PASSWORD_ENV,
+            help="Redis password; wins over one in the URL.",
+        ),
+        _remembered("--json", "as_json", is_flag=True, help=_JSON_HELP),
+    )
+
+
+def _queue_options(command: _F) -> _F:
+    return _apply(
+        command,
+        _remembered("--queue", "queue_name", metavar="NAME", help=_QUEUE_HELP),
+        _redis_options(url_from_env=True),
+        _remembered(
+            "--serializer",
+            type=click.Choice(sorted(_SERIALIZERS)),
+            default="pickle",
+            show_default=True,
+            envvar=SERIALIZER_ENV,
+            help="Job serializer; must match the workers' and the apps'.",
+        ),
+    )
+
+
+def _group_options(command: _F) -> _F:
+    """The commands' shared options, accepted before the command too."""
+    return _apply(
+        command,
+        _remembered("--redis-url", metavar="URL", help="Redis URL."),
+        _remembered("--redis-password", metavar="PASSWORD", help="Redis password."),
+        _remembered("--json", "as_json", is_flag=True, help=_JSON_HELP),
+        _remembered("--queue", "queue_name", metavar="NAME", help=_QUEUE_HELP),
+        _remembered(
+            "--serializer",
+            type=click.Choice(sorted(_SERIALIZERS)),
+            help="Job serializer; must match the workers' and the apps'.",
+        ),
+    )
+
+
+# Running a command: settings, errors, event loop
+
+
+def _settings(options: _Options) -> RedisSettings:
+    """Settings for the URL, failing fast unless the URL says otherwise."""
+    if not options.redis_url:
+        msg = f"no Redis URL: pass --redis-url or set {URL_ENV}"
+        raise _Unreachable(msg)
+    try:
+        settings = build_arq_redis_settings(options.redis_url, options.redis_password)
+        asked = parse_qs(urlsplit(options.redis_url).query)
+    except ValueError as exc:
+        message = _scrub(f"invalid Redis URL: {exc}", options.secrets())
+        raise _Unreachable(message) from None
+    changes = {name: value for name, value in _CONNECT.items() if name not in asked}
+    return dataclasses.replace(settings, **changes)
+
+
+def _serializer_pair(name: str) -> tuple[Serializer | None, Deserializer | None]:
+    if name == "msgpack" and importlib.util.find_spec("msgpack") is None:
+        msg = 'the msgpack serializer needs msgpack: pip install "queue-core[msgpack]"'
+        raise _Unreachable(msg)
+    return _SERIALIZERS[name]
+
+
+def _scrub(message: str, secrets: Sequence[str]) -> str:
+    for secret in sorted(secrets, key=len, reverse=True):
+        message = message.replace(secret, _SECRET_MASK)
+    return message
+
+
+def _failure(exc: Exception, options: _Options) -> _CliError:
+    """The one-line error, and exit status, for an exception."""
+    detail = str(exc) or type(exc).__name__
+    kind: type[_CliError] = _Failure
+    if isinstance(exc, JobNotFound):
+        kind, message = _NotFound, f"no job {exc.job_id} in queue {options.queue}"
+    elif isinstance(exc, JobResultUnavailable):
+        kind, message = (
+            _NoResult,
+            (
+                f"job {exc.job_id} has not finished, so it has no result; "
+                "use --wait SECONDS to wait for it"
+            ),
+        )
+    elif isinstance(exc, ArqJobError | ValueError | TypeError):
+        message = detail
+    elif isinstance(exc, RedisConnectionError | RedisTimeoutError | OSError):
+        kind = _Unreachable
+        if options.redis_url:
+            message = f"cannot connect to Redis at {options.where()}: {detail}"
+        else:
+            message = f"embedded redis-server: {detail}"
+    else:
+        message = f"{type(exc).__name__}: {detail}"
+    return kind(_scrub(message, options.secrets()))
+
+
+@contextlib.contextmanager
+def _quiet_arq_logs() -> Iterator[None]:
+    """Keep arq's and our worker and retry logs off stderr, where only errors go."""
+    loggers = [logging.getLogger(name) for name in ("arq", "queue_core")]
+    levels = [logger.level for logger in loggers]
+    for logger in loggers:
+        logger.setLevel(logging.CRITICAL)
+    try:
+        yield
+    finally:
+        for logger, level in zip(loggers, levels, strict=True):
+            logger.setLevel(level)
+
+
+async def _cancel_on_sigterm(main: Awaitable[_T]) -> _T:
+    """Run ``main``, cancelling it (so it cleans up) on SIGTERM."""
+    loop = asyncio.get_running_loop()
+    task = asyncio.current_task()
+    handled = False
+    if task is not None:
+        with contextlib.suppress(ValueError, RuntimeError, NotImplementedError):
+            loop.add_signal_handler(signal.SIGTERM, task.cancel)
+            handled = True
+    try:
+        return await main
+    finally:
+        if handled:
+            loop.remove_signal_handler(signal.SIGTERM)
+
+
+def _execute(main: Callable[[], Awaitable[_T]]) -> _T:
+    """Run a coroutine, turning every error into a one-line `_CliError`."""
+    options = _options()
+    try:
+        with _quiet_arq_logs():
+            return asyncio.run(_cancel_on_sigterm(main()))
+    except click.ClickException:
+        raise
+    except asyncio.CancelledError:
+        raise click.Abort from None
+    except Exception as exc:  # noqa: BLE001 - every error becomes one line
+        raise _failure(exc, options) from None
+
+
+def _run(action: Callable[[RedisArqQueue], Awaitable[_T]]) -> _T:
+    """Connect to the configured Redis, run ``action`` on the queue, close."""
+    options = _options()
+    settings = _settings(options)
+    serializer, deserializer = _serializer_pair(options.serializer)
+
+    async def main() -> _T:
+        queue = await RedisArqQueue.initialize(
+            settings,
+            default_queue_name=options.queue,
+            job_serializer=serializer,
+            job_deserializer=deserializer,
+        )
+        async with queue:
+            return await action(queue)
+
+    return _execute(main)
+
+
+# Commands
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="queue-core", prog_name="queue-core")
+@_group_options
+def cli() -> None:
+    """Look at and operate arq queues, or run the demo.
+
+    Every command but demo connects to the Redis at --redis-url (or
+    $QUEUE_CORE_REDIS_URL). Exit status: 0 success, 1 other failure, 2 usage
+    error, 3 job not found, 4 result not available, 5 Redis unreachable or
+    misconfigured.
+    """

@@ -1,0 +1,240 @@
+"""Commands on one job or one queue's jobs: enqueue, status, result, abort, jobs."""
+
+from __future__ import annotations
+
+import json
+from typing import Any, NoReturn
+
+import click
+
+from queue_core._cli._app import (
+    _ENQUEUE_OPTIONS,
+    _UNFINISHED,
+    _Failure,
+    _NoResult,
+    _options,
+    _queue_options,
+    _run,
+    cli,
+)
+from queue_core._cli._output import (
+    _clip,
+    _echo_json,
+    _echo_table,
+    _job_document,
+    _print_job,
+    _show,
+    _when,
+)
+from queue_core._models import JobMetadata, JobResult, JobStatus
+from queue_core._redis import RedisArqQueue
+
+
+def _parse_arg(text: str) -> Any:
+    """A JSON value if ``text`` is one (NaN and Infinity are not), else text."""
+
+    def refuse(constant: str) -> NoReturn:
+        raise ValueError(constant)
+
+    try:
+        return json.loads(text, parse_constant=refuse)
+    except ValueError:
+        return text
+
+
+def _parse_kwargs(text: str | None) -> dict[str, Any]:
+    if text is None:
+        return {}
+    try:
+        kwargs = json.loads(text)
+    except ValueError as exc:
+        msg = f"not valid JSON ({exc})"
+        raise click.BadParameter(msg, param_hint="--kwargs") from None
+    if not isinstance(kwargs, dict):
+        msg = 'must be a JSON object, as in \'{"name": "value"}\''
+        raise click.BadParameter(msg, param_hint="--kwargs")
+    reserved = sorted(_ENQUEUE_OPTIONS.intersection(kwargs))
+    if reserved:
+        names = ", ".join(reserved)
+        msg = f"{names}: enqueue's own options cannot be task arguments"
+        raise click.BadParameter(msg, param_hint="--kwargs")
+    return kwargs
+
+
+@cli.command()
+@click.argument("task")
+@click.argument("args", nargs=-1)
+@click.option(
+    "--kwargs",
+    "kwargs_text",
+    metavar="JSON",
+    help="Keyword arguments for the task, as a JSON object.",
+)
+@click.option("--job-id", metavar="ID", help="A fixed job id (refused if it exists).")
+@click.option(
+    "--defer-by",
+    type=click.FloatRange(min=0),
+    metavar="SECONDS",
+    help="Do not run the job for this long.",
+)
+@_queue_options
+def enqueue(
+    task: str,
+    args: tuple[str, ...],
+    kwargs_text: str | None,
+    job_id: str | None,
+    defer_by: float | None,
+) -> None:
+    """Add a job that runs TASK with ARGS.
+
+    Each ARG that parses as JSON is passed as that value (1, 2.5, true, null,
+    "text", [1, 2], {"a": 1}); any other ARG is passed as a string. Put -- before
+    ARGS that start with a dash.
+    """
+    task_args = tuple(_parse_arg(arg) for arg in args)
+    task_kwargs = _parse_kwargs(kwargs_text)
+    job = _run(
+        lambda queue: queue.enqueue(
+            task, *task_args, _job_id=job_id, _defer_by=defer_by, **task_kwargs
+        )
+    )
+    _print_job(job)
+
+
+@cli.command()
+@click.argument("job_id")
+@_queue_options
+def status(job_id: str) -> None:
+    """Show a job's status and metadata."""
+    _print_job(_run(lambda queue: queue.get_job_metadata(job_id)))
+
+
+@cli.command()
+@click.argument("job_id")
+@click.option(
+    "--wait",
+    type=click.FloatRange(min=0, min_open=True),
+    metavar="SECONDS",
+    help="Wait up to this long for the job to finish.",
+)
+@_queue_options
+def result(job_id: str, wait: float | None) -> None:
+    """Show a finished job's result.
+
+    A job that raised is shown with success false (and its error) and exits
+    0: the result was read. Exits 4 if the job has not finished.
+    """
+
+    async def fetch(queue: RedisArqQueue) -> JobResult:
+        if wait is None:
+            return await queue.get_job_result(job_id)
+        try:
+            return await queue.wait_for_result(job_id, timeout=wait)
+        except TimeoutError:
+            msg = f"job {job_id} did not finish within {wait:g} s"
+            raise _NoResult(msg) from None
+
+    _print_job(_run(fetch))
+
+
+@cli.command()
+@click.argument("job_id")
+@click.option(
+    "--timeout",
+    type=click.FloatRange(min=0, min_open=True),
+    default=10.0,
+    show_default=True,
+    metavar="SECONDS",
+    help="How long to wait for the worker to abort the job.",
+)
+@_queue_options
+def abort(job_id: str, timeout: float) -> None:
+    """Abort a queued, deferred or running job.
+
+    The job's worker must run with allow_abort_jobs=True. Exits 0 once the job
+    ended aborted, 1 if it finished anyway or did not stop in time.
+    """
+
+    async def cancel(queue: RedisArqQueue) -> JobMetadata:
+        job = await queue.get_job_metadata(job_id)
+        if job.status is JobStatus.complete:
+            msg = f"job {job_id} already finished; there is nothing to abort"
+            raise _Failure(msg)
+        try:
+            aborted = await queue.abort_job(job_id, timeout=timeout)
+        except TimeoutError:
+            msg = (
+                f"asked to abort job {job_id}, but it had not stopped after "
+                f"{timeout:g} s; is a worker running with allow_abort_jobs=True?"
+            )
+            raise _Failure(msg) from None
+        if not aborted:
+            msg = f"job {job_id} finished before it could be aborted"
+            raise _Failure(msg)
+        return job
+
+    job = _run(cancel)
+    if _options().as_json:
+        _echo_json({"id": job.id, "queue_name": job.queue_name, "aborted": True})
+    else:
+        click.echo(f"Aborted job {job.id} ({job.name}) in queue {job.queue_name}.")
+
+
+@cli.command()
+@click.option(
+    "--status",
+    "status_name",
+    type=click.Choice(_UNFINISHED),
+    help="Only jobs with this status.",
+)
+@click.option(
+    "--limit",
+    type=click.IntRange(min=0),
+    default=100,
+    show_default=True,
+    metavar="N",
+    help="Show at most N jobs (0: all).",
+)
+@_queue_options
+def jobs(status_name: str | None, limit: int) -> None:
+    """List a queue's unfinished jobs, in the order a worker takes them."""
+    wanted = None if status_name is None else JobStatus(status_name)
+
+    async def listing(queue: RedisArqQueue) -> tuple[int, list[JobMetadata]]:
+        depth = await queue.queue_depth()
+        if wanted is None:
+            return depth, await queue.list_jobs(limit=limit or None)
+        # list_jobs limits before filtering; the limit here counts shown jobs.
+        found = await queue.list_jobs(status=wanted)
+        return depth, found[:limit] if limit else found
+
+    depth, found = _run(listing)
+    options = _options()
+    if options.as_json:
+        _echo_json(
+            {
+                "queue_name": options.queue,
+                "depth": depth,
+                "jobs": [_job_document(job) for job in found],
+            }
+        )
+        return
+    if not found:
+        kind = "unfinished" if status_name is None else status_name.replace("_", " ")
+        click.echo(f"No {kind} jobs in queue {options.queue}.")
+        return
+    _echo_table(
+        ("ID", "TASK", "STATUS", "ENQUEUED", "ARGS", "KWARGS"),
+        [
+            (
+                job.id,
+                job.name,
+                job.status.value,
+                _when(job.enqueue_time),
+                _clip(_show(job.args)),
+                _clip(_show(job.kwargs)),
+            )
+            for job in found
+        ],
+    )
+    click.echo(f"{len(found)} shown of {depth} unfinished in queue {options.queue}.")
