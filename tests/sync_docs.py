@@ -17,7 +17,7 @@ from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 FENCE = re.compile(
-    r"^(?P<indent>[ \t]*)(?P<fence>`{3,})(?P<lang>[\w+-]*)(?P<info>[^`\n]*)\n"
+    r"^(?P<indent>[ \t]*)(?P<fence>`{3,})(?P<info>[^`\n]*)\n"
     r"(?P<body>(?:.*\n)*?)(?P=indent)(?P=fence)[ \t]*$",
     re.MULTILINE,
 )
@@ -54,7 +54,7 @@ def code_blocks(page: Path) -> list[CodeBlock]:
         CodeBlock(
             page=page,
             line=text.count("\n", 0, fence.start()) + 1,
-            lang=fence["lang"],
+            lang=next(iter(fence["info"].split()), ""),
             title=_title(fence),
             body=_dedented(fence["body"], fence["indent"]),
         )
@@ -90,7 +90,7 @@ def synced(text: str, root: Path = REPO_ROOT) -> str:
         longest = max((len(run) for run in BACKTICK_RUN.findall(body)), default=0)
         marks = fence["fence"] if len(fence["fence"]) > longest else "`" * (longest + 1)
         indent = fence["indent"]
-        opening = f"{indent}{marks}{fence['lang']}{fence['info']}\n"
+        opening = f"{indent}{marks}{fence['info']}\n"
         return f"{opening}{textwrap.indent(body, indent)}{indent}{marks}"
 
     return FENCE.sub(rewrite, text)
