@@ -223,8 +223,7 @@ async def bench_reads(ctx: Context) -> list[Row]:
         ]
 
     async def script(index: int) -> Any:
-        job_id = pick(index)
-        reply = pool.evalsha(_READ.sha, 4, *keys(job_id), job_id)
+        reply = pool.evalsha(_READ.sha, 1, QUEUE, pick(index))
         return await reply  # type: ignore[misc]
 
     async def pipelined(index: int, *, transaction: bool) -> Any:
