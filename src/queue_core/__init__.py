@@ -32,6 +32,7 @@ if TYPE_CHECKING:
         msgpack_deserializer,
         msgpack_serializer,
     )
+    from ._telemetry import TRACE_KEY_PREFIX, instrument_worker
 
 _SOURCES: dict[str, str] = {
     "ExitCode": "._cli",
@@ -61,9 +62,12 @@ _SOURCES: dict[str, str] = {
     "msgpack_deserializer": "._serializers",
     "msgpack_serializer": "._serializers",
     "open_arq_queue": "._factory",
+    "TRACE_KEY_PREFIX": "._telemetry",
+    "instrument_worker": "._telemetry",
 }
 
 __all__ = [
+    "TRACE_KEY_PREFIX",
     "ArqJobError",
     "ArqMode",
     "ArqQueue",
@@ -86,6 +90,7 @@ __all__ = [
     "WorkerSettings",
     "build_arq_redis_settings",
     "find_redis_server",
+    "instrument_worker",
     "json_deserializer",
     "json_serializer",
     "msgpack_deserializer",

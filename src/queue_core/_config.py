@@ -17,6 +17,8 @@ from arq.typing import SecondsTimedelta, StartupShutdown, WorkerCoroutine
 from arq.worker import Function, Worker
 from typing_extensions import override
 
+from ._telemetry import instrument_functions
+
 __all__ = [
     "RedactedRedisSettings",
     "WorkerSettings",
@@ -349,3 +351,20 @@ class WorkerSettings:
 
     ctx: dict[Any, Any] | None = None
     """Extra state handed to every job in ``ctx``."""
+
+    telemetry: bool = True
+    """Trace and measure each job with OpenTelemetry, if it is installed.
+
+    The functions are then `arq.worker.Function` objects under the names arq
+    would register, whose coroutines run the user's in a CONSUMER span.
+    """
+
+    def __post_init__(self) -> None:
+        self.functions = instrument_functions(
+            self.functions,
+            enabled=self.telemetry,
+            queue_name=self.queue_name,
+            job_timeout=self.job_timeout,
+            max_tries=self.max_tries,
+            allow_abort_jobs=self.allow_abort_jobs,
+        )

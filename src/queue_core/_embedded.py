@@ -390,6 +390,7 @@ class EmbeddedArqQueue(RedisArqQueue):
         job_serializer: Serializer | None = None,
         job_deserializer: Deserializer | None = None,
         server: EmbeddedRedis | None = None,
+        telemetry: bool = True,
     ) -> Self:
         """Start a server (and a worker, given its settings); return the queue.
 
@@ -404,6 +405,8 @@ class EmbeddedArqQueue(RedisArqQueue):
             job_deserializer: Deserializer for jobs and results.
             server: A server to use (default: a new `EmbeddedRedis`); it is
                 stopped when the queue closes.
+            telemetry: Emit OpenTelemetry spans and metrics, as
+                `RedisArqQueue` does (if OpenTelemetry is installed).
         """
         embedded = server or EmbeddedRedis()
         async with AsyncExitStack() as stack:
@@ -413,6 +416,7 @@ class EmbeddedArqQueue(RedisArqQueue):
                 default_queue_name=default_queue_name,
                 job_serializer=job_serializer,
                 job_deserializer=job_deserializer,
+                telemetry=False,
             )
             stack.push_async_callback(queue.aclose)
             worker = None
@@ -423,6 +427,7 @@ class EmbeddedArqQueue(RedisArqQueue):
             return cls(
                 queue.pool,
                 default_queue_name=default_queue_name,
+                telemetry=telemetry,
                 server=embedded,
                 worker=worker,
                 resources=stack.pop_all(),

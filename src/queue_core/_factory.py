@@ -26,6 +26,7 @@ async def open_arq_queue(
     worker_settings: Any = None,
     job_serializer: Serializer | None = None,
     job_deserializer: Deserializer | None = None,
+    telemetry: bool = True,
 ) -> ArqQueue:
     """Open the queue a mode calls for; close it with `ArqQueue.aclose`.
 
@@ -42,6 +43,8 @@ async def open_arq_queue(
             loop; in every mode their serializers are the default.
         job_serializer: Serializer for jobs and results.
         job_deserializer: Deserializer for jobs and results.
+        telemetry: Emit OpenTelemetry spans and metrics if OpenTelemetry is
+            installed (docs/telemetry.md); `False` turns them off.
 
     Raises:
         ValueError: ``mode`` is not a mode.
@@ -61,16 +64,19 @@ async def open_arq_queue(
             default_queue_name=default_queue_name,
             job_serializer=job_serializer,
             job_deserializer=job_deserializer,
+            telemetry=telemetry,
         )
     if mode is ArqMode.test:
         return MockArqQueue(
             default_queue_name=default_queue_name,
             job_serializer=job_serializer,
             job_deserializer=job_deserializer,
+            telemetry=telemetry,
         )
     return await EmbeddedArqQueue.start(
         worker_settings=worker_settings,
         default_queue_name=default_queue_name,
         job_serializer=job_serializer,
         job_deserializer=job_deserializer,
+        telemetry=telemetry,
     )

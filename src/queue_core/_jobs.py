@@ -116,6 +116,8 @@ class PlannedJob:
     score: int
     expires_ms: int
     payload: bytes
+    trace: bytes | None = None
+    """The enqueuing trace's context, stored beside the job; `None`: no trace."""
 
     def metadata(self, codec: JobCodec) -> JobMetadata:
         """Metadata for the job just stored, built without reading it back."""

@@ -41,6 +41,7 @@ class _StoredJob:
     in_progress: bool = False
     start_ms: int | None = None
     result: bytes | None = None
+    trace: bytes | None = None
 
     @property
     def status(self) -> JobStatus:
@@ -64,6 +65,8 @@ class MockArqQueue(ArqQueue):
         default_queue_name: Queue used when a call names none.
         job_serializer: Serializer, as for arq's `create_pool`.
         job_deserializer: Deserializer, as for arq's `create_pool`.
+        telemetry: Emit OpenTelemetry spans and metrics as the Redis queue
+            does (if OpenTelemetry is installed).
     """
 
     def __init__(
@@ -72,8 +75,9 @@ class MockArqQueue(ArqQueue):
         default_queue_name: str = arq_default_queue_name,
         job_serializer: Serializer | None = None,
         job_deserializer: Deserializer | None = None,
+        telemetry: bool = True,
     ) -> None:
-        super().__init__(default_queue_name=default_queue_name)
+        super().__init__(default_queue_name=default_queue_name, telemetry=telemetry)
         self._codec = JobCodec(job_serializer, job_deserializer)
         self._jobs: dict[str, _StoredJob] = {}
         self._queue_names: dict[str, None] = {default_queue_name: None}
@@ -102,6 +106,7 @@ class MockArqQueue(ArqQueue):
             queue_name=planned.queue_name,
             payload=planned.payload,
             score=planned.score,
+            trace=planned.trace,
         )
         return planned.metadata(self._codec)
 
@@ -191,6 +196,15 @@ class MockArqQueue(ArqQueue):
         return sum(
             1 for j in self._jobs.values() if j.queue_name == name and j.result is None
         )
+
+    @override
+    def _queue_counts(self, queue_names: list[str]) -> dict[str, tuple[int, int]]:
+        counts = dict.fromkeys(queue_names, (0, 0))
+        for job in self._jobs.values():
+            if job.result is None and job.queue_name in counts:
+                depth, running = counts[job.queue_name]
+                counts[job.queue_name] = (depth + 1, running + job.in_progress)
+        return counts
 
     @override
     async def ping(self) -> bool:

@@ -16,6 +16,7 @@ from arq.typing import SecondsTimedelta
 from ._exceptions import JobNotQueued, JobResultUnavailable
 from ._jobs import JobCodec, JobSpec, PlannedJob, check_text
 from ._models import JobMetadata, JobResult
+from ._telemetry import client_telemetry
 
 __all__ = ["ArqQueue"]
 
@@ -28,8 +29,15 @@ class ArqQueue(metaclass=abc.ABCMeta):
     async context manager, or call `aclose` when done.
     """
 
-    def __init__(self, *, default_queue_name: str = arq_default_queue_name) -> None:
+    def __init__(
+        self,
+        *,
+        default_queue_name: str = arq_default_queue_name,
+        telemetry: bool = True,
+    ) -> None:
         self._default_queue_name = default_queue_name
+        # Spans and metrics if OpenTelemetry is installed (docs/telemetry.md).
+        self._telemetry = client_telemetry(self, telemetry)
 
     @property
     def default_queue_name(self) -> str:
@@ -96,6 +104,8 @@ class ArqQueue(metaclass=abc.ABCMeta):
             expires=_expires,
             job_try=_job_try,
         )
+        if self._telemetry is not None:
+            return await self._telemetry.send(planned, self._store)
         return await self._store(planned)
 
     async def enqueue_many(
@@ -115,7 +125,11 @@ class ArqQueue(metaclass=abc.ABCMeta):
         """
         default = self._resolve_queue_name(queue_name)
         planned = self._codec.plan_many(jobs, default)
-        return await self._store_many(planned) if planned else []
+        if not planned:
+            return []
+        if self._telemetry is not None:
+            return await self._telemetry.send_many(planned, self._store_many)
+        return await self._store_many(planned)
 
     async def _store(self, job: PlannedJob) -> JobMetadata:
         """Store a validated job if its id is new (backends implement this).
@@ -130,6 +144,15 @@ class ArqQueue(metaclass=abc.ABCMeta):
     ) -> list[JobMetadata | JobNotQueued]:
         """Store validated jobs in one batch, each only if its id is new."""
         raise NotImplementedError
+
+    def _queue_counts(self, queue_names: list[str]) -> dict[str, tuple[int, int]]:
+        """Each queue's depth and in-progress count, read synchronously.
+
+        For the telemetry gauges, which OpenTelemetry reads from any thread;
+        a backend that cannot answer returns nothing.
+        """
+        del queue_names
+        return {}
 
     @abc.abstractmethod
     async def get_job_metadata(

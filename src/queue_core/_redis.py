@@ -35,6 +35,8 @@ from ._jobs import JobCodec, PlannedJob, job_status
 from ._models import JobMetadata, JobResult
 from ._pool import close_pool, open_pool, socket_timeout_of
 from ._queue import ArqQueue
+from ._sync_counts import SyncCounter
+from ._telemetry import TRACE_KEY_PREFIX
 
 __all__ = ["RedisArqQueue"]
 
@@ -68,14 +70,15 @@ class _Script:
 # redis-py an encoding pass, and a one-round-trip call is mostly that cost.
 # arq runs on one Redis (no cluster), where scripts may name keys freely.
 _PREFIXES: Final = (
-    f"local jp, rp, ip = '{job_key_prefix}', '{result_key_prefix}', "
-    f"'{in_progress_key_prefix}'\n"
+    f"local jp, rp, ip, tp = '{job_key_prefix}', '{result_key_prefix}', "
+    f"'{in_progress_key_prefix}', '{TRACE_KEY_PREFIX}'\n"
 )
 
 # Enqueue only if the id is new, atomically: what arq does with WATCH/MULTI
 # in three round trips. A job holding this very payload is our own write,
 # sent again after a dropped connection, so retrying is safe. KEYS: queue.
-# ARGV: job id, payload, ttl ms, score.
+# ARGV: job id, payload, ttl ms, score, and only if a trace is active its
+# context, kept beside the job with the same expiry (see _telemetry.py).
 _ENQUEUE: Final = _Script(
     _PREFIXES
     + """
@@ -88,6 +91,7 @@ end
 if redis.call('EXISTS', rp .. id) == 1 then return 0 end
 redis.call('PSETEX', jp .. id, ARGV[3], payload)
 redis.call('ZADD', KEYS[1], ARGV[4], id)
+if ARGV[5] then redis.call('PSETEX', tp .. id, ARGV[3], ARGV[5]) end
 return 1
 """
 )
@@ -100,10 +104,13 @@ return 1
 # numbers, which it would have to print). Results are checked for all jobs
 # at once; only if one exists is each job checked as _ENQUEUE does, else
 # SET NX both checks and writes a job's key. KEYS: queue. ARGV: job key
-# prefix, result key prefix, records. Returns 1 (queued) or 0 for each job.
+# prefix, result key prefix, records, and only if a trace is active the
+# batch's context, kept beside each job written with its expiry. Returns 1
+# (queued) or 0 for each job.
 _ENQUEUE_MANY: Final = _Script(
+    f"local tp = '{TRACE_KEY_PREFIX}'\n"
     """
-local jp, rp, data = ARGV[1], ARGV[2], ARGV[3]
+local jp, rp, data, trace = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
 local ids, payloads, scores, ttls, results = {}, {}, {}, {}, {}
 local pos, size, n = 1, #data, 0
 while pos <= size do
@@ -120,6 +127,7 @@ for i = 1, n do
   if check and redis.call('EXISTS', key, results[i]) > 0 then
     if redis.call('GET', key) ~= payload then queued = 0 end
   elseif redis.call('SET', key, payload, 'PX', ttls[i], 'NX') then
+    if trace then redis.call('SET', tp .. ids[i], trace, 'PX', ttls[i]) end
     members[m + 1] = scores[i]
     members[m + 2] = ids[i]
     m = m + 2
@@ -152,10 +160,13 @@ return {false, redis.call('GET', jp .. id), redis.call('ZSCORE', KEYS[1], id),
 )
 
 # arq's Job.abort without its reads: a deferred job is moved to the front so
-# the worker sees the abort now. KEYS: result, queue, abort set. ARGV: job
-# id, now in ms. Returns {1, result} if finished, {0} if absent, {2} if asked.
+# the worker sees the abort now, and a job not yet running loses its trace
+# context (the worker drops it without running it, so none of our code would
+# delete it). KEYS: result, queue, abort set. ARGV: job id, now in ms.
+# Returns {1, result} if finished, {0} if absent, {2} if asked.
 _ABORT: Final = _Script(
-    """
+    _PREFIXES
+    + """
 local result = redis.call('GET', KEYS[1])
 if result then return {1, result} end
 local score = redis.call('ZSCORE', KEYS[2], ARGV[1])
@@ -164,6 +175,7 @@ if tonumber(score) > tonumber(ARGV[2]) then
   redis.call('ZADD', KEYS[2], 1, ARGV[1])
 end
 redis.call('ZADD', KEYS[3], ARGV[2], ARGV[1])
+if redis.call('EXISTS', ip .. ARGV[1]) == 0 then redis.call('DEL', tp .. ARGV[1]) end
 return {2}
 """
 )
@@ -243,13 +255,20 @@ class RedisArqQueue(ArqQueue):
         pool: An arq Redis pool, as from `arq.create_pool`; its serializers
             are used for every read and write.
         default_queue_name: Queue used when a call names none.
+        telemetry: Emit OpenTelemetry spans and metrics (if OpenTelemetry is
+            installed); see docs/telemetry.md.
     """
 
     def __init__(
-        self, pool: ArqRedis, *, default_queue_name: str = arq_default_queue_name
+        self,
+        pool: ArqRedis,
+        *,
+        default_queue_name: str = arq_default_queue_name,
+        telemetry: bool = True,
     ) -> None:
-        super().__init__(default_queue_name=default_queue_name)
+        super().__init__(default_queue_name=default_queue_name, telemetry=telemetry)
         self._pool = pool
+        self._counter: SyncCounter | None = None
         limit = getattr(pool.connection_pool, "max_connections", None)
         # redis-py fails at once when its pool is exhausted; callers wait here.
         self._bound: Callable[[], contextlib.AbstractAsyncContextManager[Any]] = (
@@ -277,6 +296,7 @@ class RedisArqQueue(ArqQueue):
         default_queue_name: str = arq_default_queue_name,
         job_serializer: Serializer | None = None,
         job_deserializer: Deserializer | None = None,
+        telemetry: bool = True,
     ) -> Self:
         """Connect to Redis and return a ready queue.
 
@@ -284,7 +304,8 @@ class RedisArqQueue(ArqQueue):
         ``socket_timeout`` seconds (5) instead of hanging, a command on a
         connection Redis dropped is retried once on a new one, and at most
         ``max_connections`` (50) connections are opened: further calls wait
-        for a free one.
+        for a free one. With ``telemetry`` (the default) and OpenTelemetry
+        installed, calls emit spans and metrics (docs/telemetry.md).
 
         Raises:
             redis.exceptions.ConnectionError: Redis cannot be reached (after
@@ -297,7 +318,9 @@ class RedisArqQueue(ArqQueue):
             default_queue_name=default_queue_name,
         )
         try:
-            queue = cls(pool, default_queue_name=default_queue_name)
+            queue = cls(
+                pool, default_queue_name=default_queue_name, telemetry=telemetry
+            )
             timeout = socket_timeout_of(redis_settings)
             if timeout is not None:
                 queue._bound = Deadlines(
@@ -318,6 +341,7 @@ class RedisArqQueue(ArqQueue):
         default_queue_name: str = arq_default_queue_name,
         job_serializer: Serializer | None = None,
         job_deserializer: Deserializer | None = None,
+        telemetry: bool = True,
     ) -> Self:
         """Connect to the Redis at a URL (see `build_arq_redis_settings`)."""
         return await cls.initialize(
@@ -325,6 +349,7 @@ class RedisArqQueue(ArqQueue):
             default_queue_name=default_queue_name,
             job_serializer=job_serializer,
             job_deserializer=job_deserializer,
+            telemetry=telemetry,
         )
 
     @property
@@ -360,6 +385,8 @@ class RedisArqQueue(ArqQueue):
             b"%d" % job.expires_ms,
             b"%d" % job.score,
         ]
+        if job.trace is not None:
+            args.append(job.trace)
         return [job.queue_name.encode()], args
 
     @override
@@ -407,6 +434,7 @@ class RedisArqQueue(ArqQueue):
                     await self._pool.script_load(_ENQUEUE_MANY.source)
                 async with self._pool.pipeline(transaction=False) as pipe:
                     for chunk in pending:
+                        trace = planned[chunks[chunk][0][0]].trace
                         pipe.evalsha(
                             _ENQUEUE_MANY.sha,
                             1,
@@ -415,6 +443,7 @@ class RedisArqQueue(ArqQueue):
                             result_key_prefix,
                             # redis-py's stubs say str; bytes are sent as is.
                             records[chunk],  # type: ignore[arg-type]
+                            *(() if trace is None else (trace,)),
                         )
                     answers = await pipe.execute(raise_on_error=False)
             retry: list[int] = []
@@ -569,5 +598,13 @@ class RedisArqQueue(ArqQueue):
             return bool(await self._pool.ping())
 
     @override
+    def _queue_counts(self, queue_names: list[str]) -> dict[str, tuple[int, int]]:
+        if self._counter is None:
+            self._counter = SyncCounter.for_pool(self._pool)
+        return self._counter.counts(queue_names)
+
+    @override
     async def aclose(self) -> None:
+        if self._counter is not None:
+            self._counter.close()
         await close_pool(self._pool)

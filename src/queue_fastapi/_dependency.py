@@ -48,6 +48,7 @@ class ArqDependency:
         worker_settings: Any = None,
         job_serializer: Serializer | None = None,
         job_deserializer: Deserializer | None = None,
+        telemetry: bool = True,
     ) -> None:
         """Open the queue (closing any previous one); see `open_arq_queue`.
 
@@ -62,6 +63,7 @@ class ArqDependency:
             worker_settings=worker_settings,
             job_serializer=job_serializer,
             job_deserializer=job_deserializer,
+            telemetry=telemetry,
         )
 
     async def __call__(self) -> ArqQueue:

@@ -69,6 +69,9 @@ class ArqConfig:
     job_deserializer: Deserializer | None = None
     """Deserializer for jobs and results."""
 
+    telemetry: bool = True
+    """Emit OpenTelemetry spans and metrics, if OpenTelemetry is installed."""
+
 
 class ArqPlugin(InitPlugin):
     """Open the arq queue in the app's lifespan and inject it into handlers.
@@ -126,6 +129,7 @@ class ArqPlugin(InitPlugin):
             worker_settings=config.worker_settings,
             job_serializer=config.job_serializer,
             job_deserializer=config.job_deserializer,
+            telemetry=config.telemetry,
         )
         app.state[config.state_key] = queue
         try:

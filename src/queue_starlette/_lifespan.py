@@ -35,6 +35,7 @@ def arq_lifespan(
     job_serializer: Serializer | None = None,
     job_deserializer: Deserializer | None = None,
     lifespan: Lifespan[Any] | None = None,
+    telemetry: bool = True,
 ) -> Callable[[Starlette], AbstractAsyncContextManager[dict[str, Any]]]:
     """Make a lifespan that opens the arq queue at startup and closes it.
 
@@ -51,6 +52,8 @@ def arq_lifespan(
         job_deserializer: Deserializer for jobs and results.
         lifespan: The app's own lifespan, run inside this one (the queue is
             already open); the state it yields is kept.
+        telemetry: Emit OpenTelemetry spans and metrics if OpenTelemetry is
+            installed; `False` turns them off.
 
     Returns:
         A lifespan for ``Starlette(lifespan=...)`` or ``FastAPI(lifespan=...)``.
@@ -67,6 +70,7 @@ def arq_lifespan(
                 worker_settings=worker_settings,
                 job_serializer=job_serializer,
                 job_deserializer=job_deserializer,
+                telemetry=telemetry,
             )
             setattr(app.state, STATE_KEY, queue)
         else:
