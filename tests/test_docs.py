@@ -33,6 +33,10 @@ DOCS_EXAMPLES = DOCS / "examples"
 PAGES = sorted(DOCS.rglob("*.md"))
 SNIPPET = re.compile(r'^-{2}8<-{2} "(?P<path>[^":]+)(?::(?P<section>[\w-]+))?"$')
 FENCE = re.compile(r"^```(?P<lang>\w*)\n(?P<body>.*?)^```$", re.MULTILINE | re.DOTALL)
+TITLED = re.compile(
+    r'^```\w+ title="(?P<path>[^":]+)"\n(?P<body>.*?)^```$', re.MULTILINE | re.DOTALL
+)
+"""A block showing a whole tested file, named in its title."""
 SCRIPT_TIMEOUT = 120
 
 SAFIR_ARQ_ALL = {
@@ -93,8 +97,18 @@ def test_every_included_file_and_section_exists() -> None:
             assert f"--8<-- [end:{section}]" in text, f"{page.name}: {section}"
 
 
+def test_a_titled_block_shows_exactly_the_file_it_names() -> None:
+    for page in PAGES:
+        for block in TITLED.finditer(page.read_text()):
+            shown = (REPO_ROOT / block["path"]).read_text()
+            assert block["body"] == shown, f"{page.name}: {block['path']}"
+
+
 def test_every_docs_example_is_included_in_a_page() -> None:
     included = {snippet["path"] for _, snippet in snippets()}
+    included |= {
+        block["path"] for page in PAGES for block in TITLED.finditer(page.read_text())
+    }
     for example in sorted(DOCS_EXAMPLES.glob("*.py")):
         assert str(example.relative_to(REPO_ROOT)) in included, example.name
 
@@ -141,12 +155,13 @@ def test_the_testing_page_tests_pass_under_pytest() -> None:
         "-m",
         "pytest",
         "docs/examples/test_with_mock.py",
+        "docs/examples/test_running_jobs.py",
         "-q",
         "-p",
         "no:cacheprovider",
     )
     assert done.returncode == 0, done.stdout + done.stderr
-    assert "2 passed" in done.stdout
+    assert "4 passed" in done.stdout
 
 
 async def test_starlette_example_queues_a_report_on_the_installed_mock(
