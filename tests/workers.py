@@ -177,6 +177,7 @@ RUN_FUNCTIONS: list[Function | Callable[..., Coroutine[Any, Any, Any]]] = [
     func(always_retry, name="retry_at_most_twice", max_tries=2),
     func(sleep, name="sleep_briefly", timeout=0.2),
     func(echo, name="echo_forgotten", keep_result=0),
+    func(echo, name="echo_kept_forever", keep_result=0, keep_result_forever=True),
 ]
 
 _RUN_REDIS = build_arq_redis_settings(

@@ -190,6 +190,16 @@ async def test_a_function_that_keeps_no_result_leaves_no_job_behind(
     assert await backend.queue.queue_depth(RUN) == 0
 
 
+async def test_keep_result_forever_wins_over_keep_result_zero(
+    backend: Backend,
+) -> None:
+    job = await backend.queue.enqueue("echo_kept_forever", 1, _queue_name=RUN)
+
+    await backend.run("RunSettings")
+
+    assert (await backend.queue.get_job_result(job.id, RUN)).result == 1
+
+
 @pytest.mark.parametrize("task", ["echo", "fail", "no_such_task"])
 async def test_a_worker_that_keeps_no_results_keeps_no_failure_either(
     backend: Backend, task: str
