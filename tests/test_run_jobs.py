@@ -5,6 +5,7 @@ tests/conformance/test_running.py, against real workers)."""
 from __future__ import annotations
 
 import asyncio
+import copy
 from datetime import timedelta
 from typing import Any
 
@@ -25,6 +26,14 @@ def queue() -> MockArqQueue:
 
 async def uses_redis(ctx: dict[Any, Any]) -> None:
     await ctx["redis"].enqueue_job("echo")
+
+
+async def probe_redis(ctx: dict[Any, Any]) -> dict[str, Any]:
+    copied = copy.deepcopy(ctx)
+    return {
+        "repr": repr(copied["redis"]),
+        "awaitable": hasattr(ctx["redis"], "__await__"),
+    }
 
 
 async def read_client(ctx: dict[Any, Any]) -> Any:
@@ -99,6 +108,20 @@ async def test_a_job_using_ctx_redis_fails_saying_the_mock_has_no_redis(
     assert isinstance(result.result, MockRedisUnavailable)
     assert 'ctx["redis"].enqueue_job' in str(result.result)
     assert "runs jobs without Redis" in str(result.result)
+
+
+async def test_ctx_redis_can_be_copied_printed_and_probed_without_an_error(
+    queue: MockArqQueue,
+) -> None:
+    job = await queue.enqueue("probe_redis")
+
+    await queue.run_jobs({"functions": [probe_redis], "queue_name": None})
+
+    result = await queue.get_job_result(job.id)
+    assert result.result == {
+        "repr": "<no Redis: MockArqQueue.run_jobs>",
+        "awaitable": False,
+    }
 
 
 async def test_on_startup_needing_redis_fails_the_run_unless_startup_is_skipped(

@@ -95,6 +95,9 @@ class _NoRedis:
         raise MockRedisUnavailable(msg)
 
     def __getattr__(self, name: str) -> NoReturn:
+        if name.startswith("__"):
+            # Protocol probes (copy, hasattr(x, "__aenter__")) see nothing.
+            raise AttributeError(name)
         self._refuse(f".{name}")
 
     def __getitem__(self, key: object) -> NoReturn:
