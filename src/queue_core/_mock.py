@@ -270,6 +270,8 @@ class MockArqQueue(ArqQueue):
         Raises:
             RuntimeError: arq refuses the settings (no functions, or a
                 function that is not a coroutine function).
+            TypeError: ``advance`` is not seconds or a `timedelta`.
+            ValueError: ``advance`` is negative.
             Exception: Whatever a hook raised; the run stops, as arq's
                 worker does.
         """
