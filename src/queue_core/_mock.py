@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any, Final
 
@@ -20,6 +21,7 @@ from ._exceptions import (
     JobSerializationError,
 )
 from ._jobs import JobCodec, PlannedJob
+from ._mock_views import JobsByQueue
 from ._models import JobMetadata, JobResult
 from ._queue import ArqQueue
 from ._runner import JobRunner, StoredJob
@@ -58,6 +60,7 @@ class MockArqQueue(ArqQueue):
         self._codec = JobCodec(job_serializer, job_deserializer)
         self._jobs: dict[str, StoredJob] = {}
         self._runners: list[JobRunner] = []
+        self._queue_names: dict[str, None] = {default_queue_name: None}
 
     @override
     async def _store(self, planned: PlannedJob) -> JobMetadata:
@@ -377,3 +380,33 @@ class MockArqQueue(ArqQueue):
             raise JobSerializationError(msg, job.job_id)
         job.result = payload
         job.in_progress = False
+
+    # safir's private state, kept for apps' tests that read it (see
+    # docs/migrating.md); `jobs` and `list_jobs` are the public way.
+
+    @property
+    def _job_metadata(self) -> JobsByQueue[JobMetadata]:
+        """Safir's queue name -> {job id: `JobMetadata`}, every job included."""
+        return JobsByQueue(self._queue_names, self._queues_with_jobs, self._metadata_in)
+
+    @property
+    def _job_results(self) -> JobsByQueue[JobResult]:
+        """Safir's queue name -> {job id: `JobResult`}, finished jobs only."""
+        return JobsByQueue(self._queue_names, self._queues_with_jobs, self._results_in)
+
+    def _queues_with_jobs(self) -> Iterator[str]:
+        return (job.queue_name for job in self._jobs.values())
+
+    def _metadata_in(self, queue_name: str) -> dict[str, JobMetadata]:
+        return {
+            job.job_id: self._snapshot(job)
+            for job in self._jobs.values()
+            if job.queue_name == queue_name
+        }
+
+    def _results_in(self, queue_name: str) -> dict[str, JobResult]:
+        return {
+            job.job_id: self._result_snapshot(job)
+            for job in self._jobs.values()
+            if job.queue_name == queue_name and job.result is not None
+        }
