@@ -34,10 +34,25 @@ from queue_core import EmbeddedRedis, RedisArqQueue, build_arq_redis_settings
 DEFAULT_OUTPUT = Path(__file__).resolve().parent / "results" / "latest.json"
 
 
+PARTS: dict[str, Any] = {
+    "enqueue": suites.bench_enqueue,
+    "metadata": suites.bench_metadata,
+    "reads": suites.bench_reads,
+    "results": suites.bench_results,
+    "batches": suites.bench_batches,
+    "proxied": suites.bench_proxied,
+    "end-to-end": suites.bench_end_to_end,
+}
+"""Every part of the benchmark, by the name ``--only`` takes."""
+
+
 async def run_all(
-    sizes: suites.Sizes, placement: processes.Placement, server: EmbeddedRedis
+    sizes: suites.Sizes,
+    placement: processes.Placement,
+    server: EmbeddedRedis,
+    parts: list[str] | None = None,
 ) -> tuple[list[Row], str]:
-    """Every part, against one server; the rows and the server's version."""
+    """The parts (default: all), against one server; rows and server version."""
     if server.port is None:
         msg = "the benchmark's redis-server must listen on TCP"
         raise RuntimeError(msg)
@@ -59,15 +74,9 @@ async def run_all(
     )
     rows: list[Row] = []
     try:
-        for part in (
-            suites.bench_enqueue,
-            suites.bench_metadata,
-            suites.bench_reads,
-            suites.bench_results,
-            suites.bench_batches,
-            suites.bench_proxied,
-            suites.bench_end_to_end,
-        ):
+        for name, part in PARTS.items():
+            if parts is not None and name not in parts:
+                continue
             await pool.flushdb()
             rows += await part(ctx)
         redis_version = str((await pool.info("server"))["redis_version"])
@@ -131,6 +140,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--profile", type=Path, help="write cProfile stats of this process here"
     )
+    parser.add_argument(
+        "--only",
+        action="append",
+        choices=sorted(PARTS),
+        help="run only this part (repeatable); the targets of the others are left out",
+    )
     options = parser.parse_args(argv)
 
     sizes = suites.QUICK if options.quick else suites.FULL
@@ -142,7 +157,9 @@ def main(argv: list[str] | None = None) -> int:
     with processes.redis_server(placement, executable) as server:
         if profiler is not None:
             profiler.enable()
-        rows, redis_version = asyncio.run(run_all(sizes, placement, server))
+        rows, redis_version = asyncio.run(
+            run_all(sizes, placement, server, options.only)
+        )
         if profiler is not None:
             profiler.disable()
     meta = describe(

@@ -180,12 +180,13 @@ def test_the_testing_page_tests_pass_under_pytest() -> None:
         "-m",
         "pytest",
         "docs/examples/test_with_mock.py",
+        "docs/examples/test_running_jobs.py",
         "-q",
         "-p",
         "no:cacheprovider",
     )
     assert done.returncode == 0, done.stdout + done.stderr
-    assert "2 passed" in done.stdout
+    assert "4 passed" in done.stdout
 
 
 async def test_starlette_example_queues_a_report_on_the_installed_mock(

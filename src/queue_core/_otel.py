@@ -24,7 +24,13 @@ from typing_extensions import override
 from ._exceptions import JobNotQueued
 from ._jobs import PlannedJob
 from ._models import JobMetadata
-from ._telemetry import _ORIGINAL, TRACE_KEY_PREFIX, ClientTelemetry, WorkerOptions
+from ._telemetry import (
+    _ORIGINAL,
+    TRACE_KEY_PREFIX,
+    ClientTelemetry,
+    WorkerOptions,
+    held_trace,
+)
 
 __all__ = ["BACKEND"]
 
@@ -335,12 +341,19 @@ def _job_options(
 
 
 async def _read_context(ctx: dict[Any, Any]) -> tuple[Context | None, Any]:
-    """The enqueuing trace's context from the job's side key, and the client."""
+    """The enqueuing trace's context from the job's side key, and the client.
+
+    The client is `None` when there is no side key to delete.
+    """
+    held = held_trace.get()
     redis = ctx.get("redis")
     job_id = ctx.get("job_id")
-    if redis is None or job_id is None:
+    if held is not None:
+        stored, redis = held[0], None
+    elif redis is None or job_id is None:
         return None, None
-    stored = await redis.get(TRACE_KEY_PREFIX + job_id)
+    else:
+        stored = await redis.get(TRACE_KEY_PREFIX + job_id)
     if stored is None:
         return None, None
     try:

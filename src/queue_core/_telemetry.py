@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import inspect
 from collections.abc import Awaitable, Callable, Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any, Final, Protocol, TypeVar
 
@@ -22,6 +23,7 @@ __all__ = [
     "ClientTelemetry",
     "WorkerOptions",
     "client_telemetry",
+    "held_trace",
     "instrument_functions",
     "instrument_worker",
 ]
@@ -34,6 +36,12 @@ is active; read and deleted by the instrumented worker.
 """
 
 _Outcomes = list[JobMetadata | JobNotQueued]
+
+held_trace: ContextVar[tuple[bytes | None] | None] = ContextVar(
+    "queue_core_held_trace", default=None
+)
+"""A job's trace context held in memory (the mock's run_jobs sets it), so
+the instrumented worker function reads no side key."""
 
 
 class ClientTelemetry(Protocol):
