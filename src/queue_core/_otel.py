@@ -55,6 +55,10 @@ QUEUE: Final = "arq.queue.name"
 _READS: Final = ("get_job_metadata", "get_job_result", "abort_job", "list_jobs")
 """Queue methods that get CLIENT spans: each is one call, so a span is free."""
 
+_TIMER_SLACK: Final = 0.02
+"""Seconds by which a cancellation may precede arq's deadline, as this
+wrapper sees it, and still be the timeout's (it starts a little later)."""
+
 _FINISHED: Final = frozenset({"success", "failure", "aborted", "timeout"})
 """Outcomes after which arq deletes the job's keys."""
 
@@ -371,7 +375,7 @@ def _outcome(
     if isinstance(exc, asyncio.CancelledError):
         # arq cancels a job for three reasons: its timeout, an abort, or the
         # worker's shutdown (the job runs again); only the timeout's is timed.
-        if timeout is not None and elapsed >= timeout:
+        if timeout is not None and elapsed >= timeout - _TIMER_SLACK:
             return "timeout"
         return "aborted" if options.allow_abort_jobs else "cancelled"
     return "failure"
@@ -401,6 +405,9 @@ class _Backend:
 
         @functools.wraps(original)
         async def run(ctx: dict[Any, Any], *args: Any, **kwargs: Any) -> Any:
+            # arq's timeout counts from just before this first step.
+            clock = asyncio.get_running_loop().time
+            entered = clock()
             parent, redis = await _read_context(ctx)
             job_try = ctx.get("job_try", 1)
             span = _tracer.start_span(
@@ -424,7 +431,7 @@ class _Backend:
                 ):
                     return await original(ctx, *args, **kwargs)
             except BaseException as exc:
-                outcome = _outcome(exc, time.perf_counter() - started, timeout, options)
+                outcome = _outcome(exc, clock() - entered, timeout, options)
                 if outcome == "retry":
                     span.record_exception(exc)
                 elif outcome == "timeout":

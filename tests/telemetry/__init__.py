@@ -1,0 +1,1 @@
+"""Telemetry tests: spans and metrics through the OpenTelemetry SDK."""

@@ -1,0 +1,68 @@
+"""Fixtures for the telemetry tests: the SDK, and traced worker processes."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from opentelemetry.sdk.metrics.export import InMemoryMetricReader
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import (
+    InMemorySpanExporter,
+)
+
+from tests.conftest import WorkerProcess, start_worker
+from tests.telemetry.sdk import installed_sdk
+from tests.telemetry.spans import SPANS_ENV
+
+
+@pytest.fixture
+def span_exporter() -> InMemorySpanExporter:
+    """This process's finished spans, none yet."""
+    exporter, _ = installed_sdk()
+    exporter.clear()
+    return exporter
+
+
+@pytest.fixture
+def metric_reader() -> InMemoryMetricReader:
+    """This process's metrics (cumulative: tests use their own queue names)."""
+    return installed_sdk()[1]
+
+
+@dataclass
+class TracedWorker:
+    """A real arq worker process and the file its spans go to."""
+
+    process: WorkerProcess
+    spans_path: Path
+
+
+@pytest.fixture
+def traced_worker(
+    redis_url: str, tmp_path: Path
+) -> Iterator[Callable[..., TracedWorker]]:
+    """Start ``python -m arq`` workers that export spans to a file."""
+    started: list[WorkerProcess] = []
+
+    def start(
+        queue_name: str,
+        *,
+        settings_path: str = "tests.telemetry.worker.WorkerSettings",
+        env: dict[str, str] | None = None,
+    ) -> TracedWorker:
+        spans_path = tmp_path / f"spans-{len(started)}.jsonl"
+        process = start_worker(
+            redis_url,
+            queue_name,
+            tmp_path,
+            settings_path=settings_path,
+            env={SPANS_ENV: str(spans_path), **(env or {})},
+        )
+        started.append(process)
+        return TracedWorker(process, spans_path)
+
+    yield start
+    for process in started:
+        process.stop()
