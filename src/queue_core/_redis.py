@@ -607,4 +607,5 @@ class RedisArqQueue(ArqQueue):
     async def aclose(self) -> None:
         if self._counter is not None:
             self._counter.close()
+        self._counter = SyncCounter(None)  # a closed queue counts nothing
         await close_pool(self._pool)

@@ -49,3 +49,48 @@ def one(spans: list[Span], name: str, kind: str) -> Span:
 
 def without_error_type(attributes: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in attributes.items() if k != "error.type"}
+
+
+JOBS: tuple[tuple[str, tuple[Any, ...], list[tuple[int, str, str]]], ...] = (
+    ("echo", ("hi",), [(1, "success", "UNSET")]),
+    ("fail", ("on purpose",), [(1, "failure", "ERROR")]),
+    ("retry_once", (0,), [(1, "retry", "UNSET"), (2, "success", "UNSET")]),
+    ("sleep_briefly", (5,), [(1, "timeout", "ERROR")]),
+)
+"""Jobs for `tests.workers.RunSettings`, and each run's try, outcome, status."""
+
+
+def assert_runs(spans: list[Span], queue_name: str, job_ids: list[str]) -> None:
+    """Each job of `JOBS` was sent once and ran as expected, in its trace."""
+    for job_id, (function, _, runs) in zip(job_ids, JOBS, strict=True):
+        (producer,) = [
+            s
+            for s in spans
+            if s["kind"] == "PRODUCER"
+            and s["attributes"].get("messaging.message.id") == job_id
+        ]
+        assert producer["name"] == f"send {queue_name}"
+        assert producer["attributes"] == producer_attributes(queue_name, job_id)
+        consumers = sorted(
+            (
+                s
+                for s in spans
+                if s["kind"] == "CONSUMER"
+                and s["attributes"].get("messaging.message.id") == job_id
+            ),
+            key=lambda s: s["attributes"]["arq.job.try"],
+        )
+        assert [
+            (
+                s["attributes"]["arq.job.try"],
+                s["attributes"]["arq.job.outcome"],
+                s["status"],
+            )
+            for s in consumers
+        ] == runs
+        for consumer, (job_try, outcome, _) in zip(consumers, runs, strict=True):
+            assert consumer["name"] == f"process {queue_name}"
+            assert without_error_type(consumer["attributes"]) == consumer_attributes(
+                queue_name, job_id, function, job_try, outcome
+            )
+            assert_child(consumer, producer)
