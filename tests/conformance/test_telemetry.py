@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-
 import pytest
 from arq.connections import RedisSettings
 from opentelemetry import trace
@@ -11,7 +9,7 @@ from opentelemetry import trace
 from queue_core._embedded import in_process_worker
 from tests import workers
 from tests.conformance.conftest import WAIT, Backend
-from tests.telemetry.expected import JOBS, assert_runs
+from tests.telemetry.expected import JOBS, assert_runs, until_idle
 from tests.telemetry.sdk import finished_spans, installed_sdk
 
 
@@ -29,10 +27,10 @@ async def test_a_job_run_emits_the_same_spans_on_every_backend(
         await backend.mock.run_jobs(workers.RunSettings)
     else:
         settings: RedisSettings = request.getfixturevalue("redis_settings")
-        async with in_process_worker(workers.RunSettings, settings):
+        async with in_process_worker(workers.RunSettings, settings) as worker:
             for job in jobs:
                 await backend.queue.wait_for_result(
                     job.id, workers.RUN_QUEUE, timeout=WAIT, poll_interval=0.02
                 )
-            await asyncio.sleep(0)
+            await until_idle(worker)
     assert_runs(finished_spans(exporter), workers.RUN_QUEUE, [job.id for job in jobs])

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
+
+from arq.worker import Worker
 
 from tests.telemetry.spans import Span
 
@@ -94,3 +97,14 @@ def assert_runs(spans: list[Span], queue_name: str, job_ids: list[str]) -> None:
                 queue_name, job_id, function, job_try, outcome
             )
             assert_child(consumer, producer)
+
+
+async def until_idle(worker: Worker) -> None:
+    """Wait until an in-process worker has finished every job it took.
+
+    A result is readable before arq's ``run_job`` returns; closing the worker
+    in between cancels that last step.
+    """
+    async with asyncio.timeout(20):
+        while any(not task.done() for task in worker.tasks.values()):
+            await asyncio.sleep(0.01)

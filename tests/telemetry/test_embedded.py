@@ -10,7 +10,7 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import (
 
 from queue_core import EmbeddedArqQueue
 from tests import workers
-from tests.telemetry.expected import JOBS, assert_runs
+from tests.telemetry.expected import JOBS, assert_runs, until_idle
 from tests.telemetry.sdk import finished_spans
 
 pytestmark = [pytest.mark.slow]
@@ -26,6 +26,8 @@ async def test_an_embedded_queue_and_its_worker_emit_the_same_spans_as_redis(
             jobs = [await queue.enqueue(name, *args) for name, args, _ in JOBS]
         for job in jobs:
             await queue.wait_for_result(job.id, timeout=20, poll_interval=0.02)
+        assert queue.worker is not None
+        await until_idle(queue.worker)
     assert_runs(
         finished_spans(span_exporter), workers.RUN_QUEUE, [job.id for job in jobs]
     )

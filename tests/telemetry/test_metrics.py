@@ -13,6 +13,7 @@ from redis import Redis
 from queue_core import JobSpec, JobStatus, RedisArqQueue, WorkerSettings
 from queue_core._embedded import in_process_worker
 from tests import workers
+from tests.telemetry.expected import until_idle
 from tests.telemetry.sdk import metric_points
 
 pytestmark = [pytest.mark.redis, pytest.mark.worker]
@@ -52,10 +53,11 @@ async def test_counters_and_durations_count_a_known_workload_by_queue_function_o
         batch = await queue.enqueue_many(
             [JobSpec("noop"), JobSpec("noop", job_id=jobs[0].id)]
         )
-        async with in_process_worker(settings(queue_name), redis_settings):
+        async with in_process_worker(settings(queue_name), redis_settings) as worker:
             for job in [*jobs, batch[0]]:
                 assert not isinstance(job, Exception)
                 await queue.wait_for_result(job.id, timeout=20)
+            await until_idle(worker)
 
     sent = metric_points(
         metric_reader,
@@ -94,7 +96,7 @@ async def test_queue_gauges_read_depth_and_in_progress_in_one_round_trip_a_colle
     ) as queue:
         await queue.enqueue("add", 1, 2, _defer_by=600)
         running = await queue.enqueue("sleep", 30)
-        async with in_process_worker(settings(queue_name), redis_settings):
+        async with in_process_worker(settings(queue_name), redis_settings) as worker:
             async with asyncio.timeout(20):
                 while (
                     await queue.get_job_metadata(running.id)
@@ -108,6 +110,7 @@ async def test_queue_gauges_read_depth_and_in_progress_in_one_round_trip_a_colle
             finally:
                 client.close()
             assert await queue.abort_job(running.id, timeout=20)
+            await until_idle(worker)
     assert after - before == 1
     assert data is not None
     values = {

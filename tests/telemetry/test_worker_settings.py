@@ -15,7 +15,7 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import (
 from queue_core import RedisArqQueue, WorkerSettings, instrument_worker
 from queue_core._embedded import in_process_worker
 from tests import workers
-from tests.telemetry.expected import assert_child, one
+from tests.telemetry.expected import assert_child, one, until_idle
 from tests.telemetry.sdk import finished_spans
 
 
@@ -92,8 +92,9 @@ async def test_arqs_plain_settings_class_traces_after_instrument_worker(
     ) as queue:
         with trace.get_tracer("tests").start_as_current_span("request"):
             job = await queue.enqueue("add", 1, 2)
-        async with in_process_worker(PlainSettings, redis_settings):
+        async with in_process_worker(PlainSettings, redis_settings) as worker:
             await queue.wait_for_result(job.id, timeout=20, poll_interval=0.02)
+            await until_idle(worker)
     spans = finished_spans(span_exporter)
     consumer = one(spans, "process telemetry:plain", "CONSUMER")
     assert consumer["attributes"]["arq.job.function"] == "add"
