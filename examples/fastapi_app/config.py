@@ -34,6 +34,16 @@ class Config(BaseSettings):
 
     arq_queue_name: str = Field(default="arq:queue", description="The queue jobs go to")
 
+    metrics: bool = Field(
+        default=False,
+        description="Serve the queue's metrics for Prometheus at /metrics",
+    )
+
+    worker_metrics_port: int | None = Field(
+        default=None,
+        description="Port on which the worker serves its metrics for Prometheus",
+    )
+
     @property
     def arq_redis_settings(self) -> RedisSettings:
         """Settings for arq's Redis pool and workers; their repr hides secrets."""

@@ -10,6 +10,7 @@ from queue_fastapi import ArqQueueDep, arq_lifespan
 
 from .config import Config
 from .models import JobRequest, JobResponse
+from .telemetry import export_metrics_to_prometheus, metrics_app
 from .worker.main import build_worker_settings
 
 __all__ = ["app", "create_app"]
@@ -60,6 +61,9 @@ def create_app(config: Config | None = None) -> FastAPI:
         ),
     )
     app.include_router(router)
+    if config.metrics:
+        export_metrics_to_prometheus()
+        app.mount("/metrics", metrics_app())
     return app
 
 

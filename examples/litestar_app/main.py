@@ -5,12 +5,14 @@ does not care which framework enqueued its jobs. Run it with
 ``uv run --with uvicorn uvicorn examples.litestar_app.main:app``.
 """
 
+from collections.abc import Sequence
 from typing import Any
 
 from litestar import Litestar, Request, Response, get, post
 from litestar.di import NamedDependency
 from litestar.exceptions import NotFoundException
 from litestar.params import FromPath, JSONBody
+from litestar.plugins import PluginProtocol
 from litestar.status_codes import HTTP_202_ACCEPTED
 
 from examples.fastapi_app.config import Config
@@ -52,8 +54,14 @@ async def get_job(
     return JobResponse.from_metadata(job)
 
 
-def create_app(config: Config | None = None) -> Litestar:
-    """Build the app; the plugin opens and closes the queue with it."""
+def create_app(
+    config: Config | None = None, *, plugins: Sequence[PluginProtocol] = ()
+) -> Litestar:
+    """Build the app; the plugin opens and closes the queue with it.
+
+    ``plugins`` are added after the queue's, such as Litestar's
+    ``OpenTelemetryPlugin``.
+    """
     config = config or Config()
     arq = ArqConfig(
         mode=config.arq_mode,
@@ -61,7 +69,9 @@ def create_app(config: Config | None = None) -> Litestar:
         default_queue_name=config.arq_queue_name,
         worker_settings=build_worker_settings(config),
     )
-    return Litestar(route_handlers=[create_job, get_job], plugins=[ArqPlugin(arq)])
+    return Litestar(
+        route_handlers=[create_job, get_job], plugins=[ArqPlugin(arq), *plugins]
+    )
 
 
 app = create_app()

@@ -85,6 +85,11 @@ def export_spans_to_file(service: str) -> None:
     trace.set_tracer_provider(provider)
 
 
+def write_spans(path: Path, spans: list[Span]) -> None:
+    """Save spans as JSON lines, as the worker's exporter does."""
+    path.write_text("".join(json.dumps(span) + "\n" for span in spans))
+
+
 def read_spans(path: Path) -> list[Span]:
     """The spans exported to a file so far."""
     if not path.exists():

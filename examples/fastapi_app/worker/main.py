@@ -5,6 +5,7 @@ from typing import Any
 import httpx
 
 from examples.fastapi_app.config import Config
+from examples.fastapi_app.telemetry import serve_metrics
 from queue_core import WorkerSettings as QueueWorkerSettings
 
 from .functions import check_url, count_words
@@ -13,8 +14,10 @@ __all__ = ["WorkerSettings", "build_worker_settings", "shutdown", "startup"]
 
 
 async def startup(ctx: dict[Any, Any]) -> None:
-    """Create what every job shares, once per worker."""
+    """Create what every job shares, once per worker; serve its metrics."""
     ctx["http_client"] = httpx.AsyncClient(timeout=10, follow_redirects=True)
+    if ctx.get("metrics_port") is not None:
+        serve_metrics(ctx["metrics_port"])
 
 
 async def shutdown(ctx: dict[Any, Any]) -> None:
@@ -36,6 +39,7 @@ def build_worker_settings(config: Config) -> QueueWorkerSettings:
         max_jobs=20,
         job_timeout=60,
         allow_abort_jobs=True,
+        ctx={"metrics_port": config.worker_metrics_port},
     )
 
 
