@@ -15,6 +15,7 @@ from benchmarks.suites import (
     METADATA,
     MOCK,
     OURS,
+    OURS_UNTRACED,
     PIPELINED,
     PIPELINED_SET,
     PROXIED,
@@ -31,6 +32,8 @@ PROXIED_P50_MS = 1.5
 OF_LIMIT = 0.85
 """Each single-job call against one GET + deserialize through redis-py."""
 MOCK_ENQUEUES = 100_000
+TELEMETRY_COST = 0.97
+"""Enqueues/s with telemetry on (API, no SDK) against telemetry=False."""
 
 
 @dataclass
@@ -83,6 +86,18 @@ def evaluate(rows: list[Row], batch_jobs: int) -> list[Target]:
                 targets.append(
                     _ratio(f"{operation}, {mode}: ours / {against}", ours, base, factor)
                 )
+    for mode in (SEQUENTIAL, CONCURRENT):
+        traced = by_key.get((ENQUEUE, OURS, mode))
+        untraced = by_key.get((ENQUEUE, OURS_UNTRACED, mode))
+        if traced is not None and untraced is not None:
+            targets.append(
+                _ratio(
+                    f"enqueue, {mode}: telemetry on, no SDK / telemetry=False",
+                    traced,
+                    untraced,
+                    TELEMETRY_COST,
+                )
+            )
     many = by_key.get((enqueue_many_operation(batch_jobs), OURS, BATCH))
     raw = by_key.get((ENQUEUE, RAW_ENQUEUE, SEQUENTIAL))
     if many is not None and raw is not None:

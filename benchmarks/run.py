@@ -61,6 +61,9 @@ async def run_all(
     ours_untimed = await RedisArqQueue.initialize(
         replace(settings, socket_timeout=None), default_queue_name=suites.QUEUE
     )
+    ours_untraced = await RedisArqQueue.initialize(
+        settings, default_queue_name=suites.QUEUE, telemetry=False
+    )
     pool = await create_pool(settings, default_queue_name=suites.QUEUE)
     ctx = suites.Context(
         sizes=sizes,
@@ -69,6 +72,7 @@ async def run_all(
         server_port=server.port,
         ours=ours,
         ours_untimed=ours_untimed,
+        ours_untraced=ours_untraced,
         pool=pool,
         baseline=SafirStyleQueue(pool, suites.QUEUE),
     )
@@ -83,6 +87,7 @@ async def run_all(
     finally:
         await ours.aclose()
         await ours_untimed.aclose()
+        await ours_untraced.aclose()
         await pool.aclose()
     return rows, redis_version
 

@@ -49,6 +49,11 @@ REDIS_ZADD = "redis-benchmark ZADD"
 
 OURS = "queue-core RedisArqQueue"
 OURS_UNTIMED = "queue-core RedisArqQueue, socket_timeout=None"
+OURS_UNTRACED = "queue-core RedisArqQueue, telemetry=False"
+UNTRACED_NOTE = (
+    "the row above has telemetry on: OpenTelemetry's API installed, no SDK "
+    "configured (this process sets none)"
+)
 BASELINE = "safir-style: enqueue_job + Job.info + Job.status"
 BASELINE_METADATA = "safir-style: Job.info + Job.status"
 BASELINE_RESULT = "safir-style: Job.info + Job.status + Job.result_info"
@@ -134,6 +139,8 @@ class Context:
     server_port: int
     ours: RedisArqQueue
     ours_untimed: RedisArqQueue
+    ours_untraced: RedisArqQueue
+    """`ours` with ``telemetry=False``."""
     pool: ArqRedis
     baseline: SafirStyleQueue
 
@@ -208,6 +215,11 @@ async def bench_enqueue(ctx: Context) -> list[Row]:
     mock = MockArqQueue(default_queue_name=QUEUE)
     cases = [
         Case(OURS, lambda _: ctx.ours.enqueue("noop")),
+        Case(
+            OURS_UNTRACED,
+            lambda _: ctx.ours_untraced.enqueue("noop"),
+            note=UNTRACED_NOTE,
+        ),
         Case(
             OURS_UNTIMED,
             lambda _: ctx.ours_untimed.enqueue("noop"),

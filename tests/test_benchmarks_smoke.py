@@ -36,6 +36,7 @@ def _expected_rows() -> set[tuple[str, str, str]]:
     per_operation = {
         suites.ENQUEUE: (
             *ours,
+            suites.OURS_UNTRACED,
             suites.BASELINE,
             suites.RAW_ENQUEUE,
             suites.MOCK,
@@ -133,7 +134,7 @@ def test_a_quick_run_checks_every_target_on_its_own_numbers(
 ) -> None:
     names = [target["name"] for target in quick_run["targets"]]
 
-    assert len(names) == (16 if shutil.which("redis-benchmark") else 15)
+    assert len(names) == (18 if shutil.which("redis-benchmark") else 17)
     assert all(target["measured"] > 0 for target in quick_run["targets"])
     assert all(isinstance(target["met"], bool) for target in quick_run["targets"])
 

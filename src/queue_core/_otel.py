@@ -15,6 +15,7 @@ from importlib.metadata import PackageNotFoundError, version
 from typing import Any, Final
 
 from arq.worker import Function, Retry
+from opentelemetry import context as otel_context
 from opentelemetry import metrics, propagate, trace
 from opentelemetry.context import Context
 from opentelemetry.metrics import CallbackOptions, Observation
@@ -89,16 +90,27 @@ _duration = _meter.create_histogram(
 )
 
 
+_NO_SDK: Final = (trace.ProxyTracerProvider, trace.NoOpTracerProvider)
+_UNKNOWN: Final = object()
+
+
 def _recording() -> bool:
-    """Whether an SDK is configured, so that spans can record at all."""
-    return not isinstance(
-        trace.get_tracer_provider(),
-        trace.ProxyTracerProvider | trace.NoOpTracerProvider,
-    )
+    """Whether an SDK is configured, so that spans can record at all.
+
+    Asked on every call, so it reads the API's global directly when it can:
+    `trace.get_tracer_provider` looks in ``os.environ`` each time until a
+    provider is set, a cost the no-SDK path must not pay.
+    """
+    provider = getattr(trace, "_TRACER_PROVIDER", _UNKNOWN)
+    if provider is _UNKNOWN:  # pragma: no cover - a future API's internals
+        provider = trace.get_tracer_provider()
+    return provider is not None and not isinstance(provider, _NO_SDK)
 
 
 def _carrier(context: Context | None) -> bytes | None:
     """The context as the side key stores it; `None` when no trace is active."""
+    if context is None and not otel_context.get_current():
+        return None  # nothing attached at all: the common case without an SDK
     if not trace.get_current_span(context).get_span_context().is_valid:
         return None
     carrier: dict[str, str] = {}
