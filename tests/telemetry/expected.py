@@ -6,6 +6,7 @@ import asyncio
 from typing import Any
 
 from arq.worker import Worker
+from redis.asyncio import Redis
 
 from tests.telemetry.spans import Span
 
@@ -107,4 +108,16 @@ async def until_idle(worker: Worker) -> None:
     """
     async with asyncio.timeout(20):
         while any(not task.done() for task in worker.tasks.values()):
+            await asyncio.sleep(0.01)
+
+
+async def until_running(redis: Redis, job_id: str) -> None:
+    """Wait until a worker's ``run_job`` has taken the job.
+
+    arq's retry counter appears in the same transaction that reads the abort
+    set: from then on an abort cancels the running job. (Before it, arq
+    drops an aborted job without running it, so no span is made.)
+    """
+    async with asyncio.timeout(20):
+        while not await redis.exists(f"arq:retry:{job_id}"):
             await asyncio.sleep(0.01)

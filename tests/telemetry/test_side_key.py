@@ -14,8 +14,9 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import (
 )
 from redis.asyncio import Redis
 
-from queue_core import TRACE_KEY_PREFIX, JobSpec, JobStatus, RedisArqQueue
+from queue_core import TRACE_KEY_PREFIX, JobSpec, RedisArqQueue
 from tests.telemetry.conftest import TracedWorker
+from tests.telemetry.expected import until_running
 
 pytestmark = [pytest.mark.redis]
 
@@ -135,11 +136,7 @@ async def test_aborting_a_running_job_leaves_no_side_key(
     traced_worker(QUEUE)
     with tracer.start_as_current_span("request"):
         job = await queue.enqueue("sleep", 30)
-    async with asyncio.timeout(20):
-        while (
-            await queue.get_job_metadata(job.id)
-        ).status is not JobStatus.in_progress:
-            await asyncio.sleep(0.02)
+    await until_running(redis, job.id)
     assert await redis.exists(TRACE_KEY_PREFIX + job.id)
     assert await queue.abort_job(job.id, timeout=20)
     assert not await redis.exists(TRACE_KEY_PREFIX + job.id)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable
 
 import pytest
@@ -20,6 +19,7 @@ from tests.telemetry.expected import (
     consumer_attributes,
     one,
     producer_attributes,
+    until_running,
     without_error_type,
 )
 from tests.telemetry.sdk import finished_spans
@@ -129,9 +129,7 @@ async def test_an_aborted_job_says_it_was_aborted(
         redis_settings, default_queue_name=QUEUE
     ) as queue:
         job = await queue.enqueue("sleep", 30)
-        async with asyncio.timeout(20):
-            while (await queue.get_job_metadata(job.id)).status.value != "in_progress":
-                await asyncio.sleep(0.02)
+        await until_running(queue.pool, job.id)
         assert await queue.abort_job(job.id, timeout=20)
 
     (consumer,) = await wait_for_spans(worker.spans_path, job_spans(job.id))
