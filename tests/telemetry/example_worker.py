@@ -6,7 +6,7 @@ the example's ``APP_*`` variables and ``$QUEUE_CORE_TEST_SPANS``.
 
 from tests.telemetry.spans import export_spans_to_file
 
-export_spans_to_file("example-worker")
+export_spans_to_file("arq-worker")
 
 from examples.fastapi_app.worker.main import WorkerSettings  # noqa: E402
 

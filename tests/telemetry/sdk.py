@@ -31,7 +31,7 @@ from tests.telemetry.spans import Span, span_record
 def installed_sdk() -> tuple[InMemorySpanExporter, InMemoryMetricReader]:
     """Install the SDK globally, once; its exporter and reader."""
     exporter = InMemorySpanExporter()
-    provider = TracerProvider(resource=Resource({"service.name": "tests"}))
+    provider = TracerProvider(resource=Resource({"service.name": "web-app"}))
     provider.add_span_processor(SimpleSpanProcessor(exporter))
     trace.set_tracer_provider(provider)
     reader = InMemoryMetricReader()

@@ -24,10 +24,12 @@ from opentelemetry.instrumentation.starlette import StarletteInstrumentor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import (
     InMemorySpanExporter,
 )
+from PIL import Image
 from pydantic import RedisDsn
 
 from queue_core import ArqMode, RedisArqQueue
 from tests.conftest import asgi_client, load_example
+from tests.telemetry import timeline
 from tests.telemetry.conftest import TracedWorker
 from tests.telemetry.expected import (
     assert_child,
@@ -37,6 +39,7 @@ from tests.telemetry.expected import (
 )
 from tests.telemetry.sdk import finished_spans
 from tests.telemetry.spans import Span, job_spans, wait_for_spans, write_spans
+from tests.telemetry.timeline import render
 from tests.test_examples import poll_until_complete, post_count_words
 
 pytestmark = [pytest.mark.redis, pytest.mark.worker]
@@ -88,6 +91,7 @@ async def test_a_fastapi_request_and_the_job_it_enqueued_are_one_trace(
     redis_settings: RedisSettings,  # noqa: ARG001 - empties the suite's Redis
     traced_worker: Callable[..., TracedWorker],
     span_exporter: InMemorySpanExporter,
+    tmp_path: Path,
 ) -> None:
     queue_name = "telemetry:fastapi"
     config, env = example_config(redis_url, queue_name)
@@ -100,9 +104,15 @@ async def test_a_fastapi_request_and_the_job_it_enqueued_are_one_trace(
     trace = await assert_one_trace(
         finished_spans(span_exporter), worker, queue_name, "count_words"
     )
+    assert {span["service"] for span in trace} == {"web-app", "arq-worker"}
     saved = os.environ.get(SAVE_TRACE_ENV)
     if saved:
         write_spans(Path(saved), trace)
+    # The docs' screenshot is this drawing of such a trace.
+    drawing = tmp_path / "trace.png"
+    render(trace, drawing)
+    with Image.open(drawing) as image:
+        assert image.size == (timeline.WIDTH, timeline.height(len(trace)))
 
 
 async def test_a_starlette_request_and_the_job_it_enqueued_are_one_trace(
