@@ -61,7 +61,7 @@ def create_app(config: Config | None = None) -> FastAPI:
         ),
     )
     app.include_router(router)
-    if config.metrics:
+    if config.metrics:  # APP_METRICS=true
         export_metrics_to_prometheus()
         app.mount("/metrics", metrics_app())
     return app

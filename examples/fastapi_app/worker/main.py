@@ -17,7 +17,7 @@ async def startup(ctx: dict[Any, Any]) -> None:
     """Create what every job shares, once per worker; serve its metrics."""
     ctx["http_client"] = httpx.AsyncClient(timeout=10, follow_redirects=True)
     if ctx.get("metrics_port") is not None:
-        serve_metrics(ctx["metrics_port"])
+        serve_metrics(ctx["metrics_port"])  # APP_WORKER_METRICS_PORT
 
 
 async def shutdown(ctx: dict[Any, Any]) -> None:
