@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 
 import pytest
 from arq.connections import RedisSettings
@@ -32,18 +32,27 @@ QUEUE = "telemetry:worker"
 tracer = trace.get_tracer("tests")
 
 
-async def test_a_worker_process_runs_the_job_in_a_consumer_span_under_its_producer_span(
-    redis_settings: RedisSettings,
-    traced_worker: Callable[..., TracedWorker],
-    span_exporter: InMemorySpanExporter,
-) -> None:
-    worker = traced_worker(QUEUE)
+@pytest.fixture
+async def queue(redis_settings: RedisSettings) -> AsyncIterator[RedisArqQueue]:
     async with await RedisArqQueue.initialize(
         redis_settings, default_queue_name=QUEUE
     ) as queue:
-        with tracer.start_as_current_span("request") as request:
-            job = await queue.enqueue("add", 1, 2)
-        result = await queue.wait_for_result(job.id, timeout=20)
+        yield queue
+
+
+@pytest.fixture
+def worker(traced_worker: Callable[..., TracedWorker]) -> TracedWorker:
+    return traced_worker(QUEUE)
+
+
+async def test_a_worker_process_runs_the_job_in_a_consumer_span_under_its_producer_span(
+    queue: RedisArqQueue,
+    worker: TracedWorker,
+    span_exporter: InMemorySpanExporter,
+) -> None:
+    with tracer.start_as_current_span("request") as request:
+        job = await queue.enqueue("add", 1, 2)
+    result = await queue.wait_for_result(job.id, timeout=20)
     assert result.result == 3
 
     spans = finished_spans(span_exporter)
@@ -64,16 +73,12 @@ async def test_a_worker_process_runs_the_job_in_a_consumer_span_under_its_produc
 
 
 async def test_a_failed_job_records_its_exception_and_sets_an_error_status(
-    redis_settings: RedisSettings,
-    traced_worker: Callable[..., TracedWorker],
+    queue: RedisArqQueue,
+    worker: TracedWorker,
     span_exporter: InMemorySpanExporter,
 ) -> None:
-    worker = traced_worker(QUEUE)
-    async with await RedisArqQueue.initialize(
-        redis_settings, default_queue_name=QUEUE
-    ) as queue:
-        job = await queue.enqueue("fail", "on purpose")
-        result = await queue.wait_for_result(job.id, timeout=20)
+    job = await queue.enqueue("fail", "on purpose")
+    result = await queue.wait_for_result(job.id, timeout=20)
     assert not result.success
 
     (consumer,) = await wait_for_spans(worker.spans_path, job_spans(job.id))
@@ -93,16 +98,12 @@ async def test_a_failed_job_records_its_exception_and_sets_an_error_status(
 
 
 async def test_each_try_of_a_retried_job_is_a_consumer_span_under_the_same_producer(
-    redis_settings: RedisSettings,
-    traced_worker: Callable[..., TracedWorker],
+    queue: RedisArqQueue,
+    worker: TracedWorker,
     span_exporter: InMemorySpanExporter,
 ) -> None:
-    worker = traced_worker(QUEUE)
-    async with await RedisArqQueue.initialize(
-        redis_settings, default_queue_name=QUEUE
-    ) as queue:
-        job = await queue.enqueue("flaky", 3)
-        result = await queue.wait_for_result(job.id, timeout=20)
+    job = await queue.enqueue("flaky", 3)
+    result = await queue.wait_for_result(job.id, timeout=20)
     assert result.result == 3
 
     runs = await wait_for_spans(worker.spans_path, job_spans(job.id), count=3)
@@ -120,17 +121,13 @@ async def test_each_try_of_a_retried_job_is_a_consumer_span_under_the_same_produ
 
 
 async def test_an_aborted_job_says_it_was_aborted(
-    redis_settings: RedisSettings,
-    traced_worker: Callable[..., TracedWorker],
+    queue: RedisArqQueue,
+    worker: TracedWorker,
     span_exporter: InMemorySpanExporter,
 ) -> None:
-    worker = traced_worker(QUEUE)
-    async with await RedisArqQueue.initialize(
-        redis_settings, default_queue_name=QUEUE
-    ) as queue:
-        job = await queue.enqueue("sleep", 30)
-        await until_running(queue.pool, job.id)
-        assert await queue.abort_job(job.id, timeout=20)
+    job = await queue.enqueue("sleep", 30)
+    await until_running(queue.pool, job.id)
+    assert await queue.abort_job(job.id, timeout=20)
 
     (consumer,) = await wait_for_spans(worker.spans_path, job_spans(job.id))
     assert consumer["attributes"]["arq.job.outcome"] == "aborted"
@@ -143,15 +140,11 @@ async def test_an_aborted_job_says_it_was_aborted(
 
 
 async def test_a_timed_out_job_says_it_timed_out(
-    redis_settings: RedisSettings,
-    traced_worker: Callable[..., TracedWorker],
+    queue: RedisArqQueue,
+    worker: TracedWorker,
 ) -> None:
-    worker = traced_worker(QUEUE)
-    async with await RedisArqQueue.initialize(
-        redis_settings, default_queue_name=QUEUE
-    ) as queue:
-        job = await queue.enqueue("slow", 30)
-        result = await queue.wait_for_result(job.id, timeout=20)
+    job = await queue.enqueue("slow", 30)
+    result = await queue.wait_for_result(job.id, timeout=20)
     assert isinstance(result.result, TimeoutError)
 
     (consumer,) = await wait_for_spans(worker.spans_path, job_spans(job.id))
@@ -164,18 +157,14 @@ async def test_a_timed_out_job_says_it_timed_out(
 
 
 async def test_enqueue_many_sends_one_producer_span_whose_context_reaches_every_job(
-    redis_settings: RedisSettings,
-    traced_worker: Callable[..., TracedWorker],
+    queue: RedisArqQueue,
+    worker: TracedWorker,
     span_exporter: InMemorySpanExporter,
 ) -> None:
-    worker = traced_worker(QUEUE)
-    async with await RedisArqQueue.initialize(
-        redis_settings, default_queue_name=QUEUE
-    ) as queue:
-        outcomes = await queue.enqueue_many([JobSpec("add", (n, n)) for n in range(3)])
-        ids = [outcome.id for outcome in outcomes if not isinstance(outcome, Exception)]
-        for job_id in ids:
-            await queue.wait_for_result(job_id, timeout=20)
+    outcomes = await queue.enqueue_many([JobSpec("add", (n, n)) for n in range(3)])
+    ids = [outcome.id for outcome in outcomes if not isinstance(outcome, Exception)]
+    for job_id in ids:
+        await queue.wait_for_result(job_id, timeout=20)
     assert len(ids) == 3
 
     producer = one(finished_spans(span_exporter), f"send {QUEUE}", "PRODUCER")
@@ -197,18 +186,15 @@ async def test_enqueue_many_sends_one_producer_span_whose_context_reaches_every_
 
 
 async def test_reads_run_in_client_spans_named_after_the_call_and_queue(
-    redis_settings: RedisSettings,
+    queue: RedisArqQueue,
     span_exporter: InMemorySpanExporter,
 ) -> None:
-    async with await RedisArqQueue.initialize(
-        redis_settings, default_queue_name=QUEUE
-    ) as queue:
-        job = await queue.enqueue("add", 1, 2)
-        await queue.get_job_metadata(job.id)
-        await queue.list_jobs()
-        span_exporter.clear()
-        with pytest.raises(Exception, match="not"):
-            await queue.get_job_result(job.id)
+    job = await queue.enqueue("add", 1, 2)
+    await queue.get_job_metadata(job.id)
+    await queue.list_jobs()
+    span_exporter.clear()
+    with pytest.raises(Exception, match="not"):
+        await queue.get_job_result(job.id)
 
     spans = finished_spans(span_exporter)
     read = one(spans, f"get_job_result {QUEUE}", "CLIENT")
