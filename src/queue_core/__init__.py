@@ -22,7 +22,14 @@ if TYPE_CHECKING:
     from ._factory import open_arq_queue
     from ._jobs import JobSpec
     from ._mock import MockArqQueue
-    from ._models import ArqMode, JobMetadata, JobResult, JobStatus
+    from ._models import (
+        ArqMode,
+        JobMetadata,
+        JobResult,
+        JobStatus,
+        QueueCounts,
+        ResultPage,
+    )
     from ._queue import ArqQueue
     from ._redis import RedisArqQueue
     from ._serializers import (
@@ -50,8 +57,10 @@ _SOURCES: dict[str, str] = {
     "JobSpec": "._jobs",
     "JobStatus": "._models",
     "MockArqQueue": "._mock",
+    "QueueCounts": "._models",
     "RedactedRedisSettings": "._config",
     "RedisArqQueue": "._redis",
+    "ResultPage": "._models",
     "RemoteJobError": "._serializers",
     "WorkerSettings": "._config",
     "build_arq_redis_settings": "._config",
@@ -80,9 +89,11 @@ __all__ = [
     "JobSpec",
     "JobStatus",
     "MockArqQueue",
+    "QueueCounts",
     "RedactedRedisSettings",
     "RedisArqQueue",
     "RemoteJobError",
+    "ResultPage",
     "WorkerSettings",
     "build_arq_redis_settings",
     "find_redis_server",

@@ -20,7 +20,7 @@ from ._exceptions import (
     JobSerializationError,
 )
 from ._jobs import JobCodec, PlannedJob, job_status
-from ._models import JobMetadata, JobResult
+from ._models import JobMetadata, JobResult, QueueCounts, ResultPage
 from ._queue import ArqQueue
 
 __all__ = ["MockArqQueue"]
@@ -153,12 +153,17 @@ class MockArqQueue(ArqQueue):
         return True
 
     @override
+    async def request_abort(self, job_id: str, queue_name: str | None = None) -> bool:
+        return await self.abort_job(job_id, queue_name)
+
+    @override
     async def list_jobs(
         self,
         queue_name: str | None = None,
         *,
         status: JobStatus | None = None,
         limit: int | None = None,
+        offset: int = 0,
     ) -> list[JobMetadata]:
         name = self._resolve_queue_name(queue_name)
         pending = sorted(
@@ -169,6 +174,7 @@ class MockArqQueue(ArqQueue):
             ),
             key=lambda j: (j.score, j.job_id),
         )
+        pending = pending[max(offset, 0) :]
         if limit is not None:
             pending = pending[: max(limit, 0)]
         listed: list[JobMetadata] = []
@@ -188,6 +194,46 @@ class MockArqQueue(ArqQueue):
         return sum(
             1 for j in self._jobs.values() if j.queue_name == name and j.result is None
         )
+
+    @override
+    async def count_jobs(self, queue_name: str | None = None) -> QueueCounts:
+        name = self._resolve_queue_name(queue_name)
+        statuses = [
+            j.status
+            for j in self._jobs.values()
+            if j.queue_name == name and j.result is None
+        ]
+        return QueueCounts(
+            name,
+            len(statuses),
+            statuses.count(JobStatus.in_progress),
+            statuses.count(JobStatus.deferred),
+        )
+
+    @override
+    async def list_results(
+        self,
+        queue_name: str | None = None,
+        *,
+        limit: int = 100,
+        cursor: str | None = None,
+    ) -> ResultPage:
+        name = self._resolve_queue_name(queue_name)
+        finished = [
+            j
+            for j in self._jobs.values()
+            if j.queue_name == name and j.result is not None
+        ]
+        start = int(cursor or 0)
+        page = finished[start : start + max(limit, 0)]
+        results: list[JobResult] = []
+        for job in page:
+            try:
+                results.append(self._result_snapshot(job))
+            except JobDeserializationError:
+                logger.warning("Skipping unreadable result of job %s", job.job_id)
+        end = start + len(page)
+        return ResultPage(results, str(end) if end < len(finished) else None)
 
     @override
     async def ping(self) -> bool:
