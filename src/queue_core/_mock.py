@@ -164,6 +164,7 @@ class MockArqQueue(ArqQueue):
         status: JobStatus | None = None,
         limit: int | None = None,
         offset: int = 0,
+        skipped: list[str] | None = None,
     ) -> list[JobMetadata]:
         name = self._resolve_queue_name(queue_name)
         pending = sorted(
@@ -183,6 +184,8 @@ class MockArqQueue(ArqQueue):
                 metadata = self._snapshot(job)
             except JobDeserializationError:
                 logger.warning("Skipping unreadable job %s in %s", job.job_id, name)
+                if skipped is not None:
+                    skipped.append(job.job_id)
                 continue
             if status is None or metadata.status == status:
                 listed.append(metadata)

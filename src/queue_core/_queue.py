@@ -197,6 +197,7 @@ class ArqQueue(metaclass=abc.ABCMeta):
         status: JobStatus | None = None,
         limit: int | None = None,
         offset: int = 0,
+        skipped: list[str] | None = None,
     ) -> list[JobMetadata]:
         """List a queue's unfinished jobs (deferred, queued, in progress).
 
@@ -210,6 +211,8 @@ class ArqQueue(metaclass=abc.ABCMeta):
             limit: At most this many jobs (before filtering by status).
             offset: Skip this many jobs of the queue first, for paging
                 (deferred jobs are the last ones).
+            skipped: A list to which the ids of unreadable jobs left out
+                are appended, for callers that show them.
         """
 
     @abc.abstractmethod

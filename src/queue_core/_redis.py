@@ -536,6 +536,7 @@ class RedisArqQueue(ArqQueue):
         status: JobStatus | None = None,
         limit: int | None = None,
         offset: int = 0,
+        skipped: list[str] | None = None,
     ) -> list[JobMetadata]:
         name = self._resolve_queue_name(queue_name)
         listed: list[JobMetadata] = []
@@ -558,6 +559,8 @@ class RedisArqQueue(ArqQueue):
                     info = self._codec.decode_job(job_id, payload)
                 except JobDeserializationError:
                     logger.warning("Skipping unreadable job %s in %s", job_id, name)
+                    if skipped is not None:
+                        skipped.append(job_id)
                     continue
                 job_state = job_status(
                     has_result=False,

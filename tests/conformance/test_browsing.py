@@ -88,3 +88,21 @@ async def test_requesting_an_abort_answers_before_the_worker_aborts(
     assert isinstance(result.result, asyncio.CancelledError)
     assert await backend.queue.request_abort(job.id, WORK_QUEUE) is False
     assert await backend.queue.request_abort("no-such-job", WORK_QUEUE) is False
+
+
+async def test_listing_names_the_unreadable_jobs_it_leaves_out(
+    backend: Backend,
+) -> None:
+    await backend.queue.enqueue("echo", 1, _job_id="fine")
+    await backend.queue.enqueue("echo", 2, _job_id="spoiled")
+    if backend.mock is not None:
+        backend.mock._jobs["spoiled"].payload = b"written by something else"
+    else:
+        assert backend.redis is not None
+        await backend.redis.set("arq:job:spoiled", b"written by something else")
+    skipped: list[str] = []
+
+    listed = await backend.queue.list_jobs(skipped=skipped)
+
+    assert [job.id for job in listed] == ["fine"]
+    assert skipped == ["spoiled"]
