@@ -87,6 +87,7 @@ async def serve_browser(
     try:
         listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         listener.bind((_HOST, port))
+        listener.listen(128)  # connections wait until uvicorn accepts them
     except OSError as exc:
         listener.close()
         msg = f"cannot serve on {_HOST}:{port}: {exc.strerror or exc}"
