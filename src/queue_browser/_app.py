@@ -33,7 +33,7 @@ from ._api import (
     error_response,
     listing_options,
 )
-from ._display import DISPLAY_LIMIT, HISTORY_SECONDS, DepthHistory
+from ._display import DISPLAY_LIMIT, DepthHistory
 
 __all__ = ["STATE_KEY", "JobBrowser"]
 
@@ -45,7 +45,7 @@ STATE_KEY: Final = "arq_queue"
 REFRESH_SECONDS: Final = 10
 """How often the page reloads itself while "auto-refresh" is ticked."""
 
-_CHART: Final = {"width": 160, "height": 36}
+_CHART: Final = {"width": 300, "height": 44}
 
 _TEMPLATES = jinja2.Environment(
     loader=jinja2.PackageLoader("queue_browser", "templates"),
@@ -73,7 +73,6 @@ _TEMPLATES.globals.update(
     statuses=STATUSES,
     display_limit=DISPLAY_LIMIT,
     refresh_seconds=REFRESH_SECONDS,
-    history_minutes=HISTORY_SECONDS // 60,
     chart=_CHART,
 )
 

@@ -17,6 +17,7 @@ from queue_core import JobMetadata, JobResult, QueueCounts
 __all__ = [
     "DISPLAY_LIMIT",
     "UNREADABLE",
+    "Chart",
     "DepthHistory",
     "JobRow",
     "show_error",
@@ -173,19 +174,44 @@ class DepthHistory:
             while samples and now - samples[0][0] > HISTORY_SECONDS:
                 samples.popleft()
 
-    def points(self, queue_name: str, width: int, height: int) -> str:
-        """The queue's samples as SVG polyline points, time left to right."""
-        samples = self._samples.get(queue_name)
-        if not samples:
-            return ""
-        now = time.monotonic()
-        top = max(depth for _, depth in samples) or 1
-        return " ".join(
-            f"{width * (1 - (now - moment) / HISTORY_SECONDS):.1f},"
-            f"{height - 2 - (height - 4) * depth / top:.1f}"
-            for moment, depth in samples
-        )
+    def chart(self, queue_name: str, width: int, height: int) -> Chart:
+        """The queue's samples drawn in a ``width`` x ``height`` box.
 
-    def peak(self, queue_name: str) -> int:
-        """The highest depth in the chart."""
-        return max((depth for _, depth in self._samples.get(queue_name, ())), default=0)
+        Time runs left to right, from the oldest sample kept (at least a
+        minute ago) to now; depth from the bottom up to the peak.
+        """
+        samples = list(self._samples.get(queue_name, ()))
+        if not samples:
+            return Chart("", "", 0, 0)
+        now = time.monotonic()
+        span = min(max(now - samples[0][0], 60.0), float(HISTORY_SECONDS))
+        peak = max(depth for _, depth in samples)
+        top = peak or 1
+        points = [
+            (
+                width * max(0.0, 1 - (now - moment) / span),
+                height - 1 - (height - 4) * depth / top,
+            )
+            for moment, depth in samples
+        ]
+        points.append((float(width), points[-1][1]))  # the last depth holds
+        line = " ".join(f"{x:.1f},{y:.1f}" for x, y in points)
+        area = f"{points[0][0]:.1f},{height} {line} {points[-1][0]:.1f},{height}"
+        return Chart(line, area, peak, round(span / 60))
+
+
+@dataclass(frozen=True)
+class Chart:
+    """A depth chart ready for SVG: a line, the area under it, and labels."""
+
+    line: str
+    """Polyline points."""
+
+    area: str
+    """Polygon points: the line closed along the bottom."""
+
+    peak: int
+    """The highest depth drawn."""
+
+    minutes: int
+    """How many minutes the chart spans."""

@@ -299,7 +299,8 @@ async def test_the_page_shows_counts_a_depth_chart_and_filtered_jobs(
 
     assert re.search(r'class="depth">3<', index.text)
     assert re.search(r'class="in-progress">1<', index.text)
-    assert re.search(r'<polyline points="[\d.]+,[\d.]+">', index.text)
+    assert re.search(r'<polyline points="[\d.]+,[\d.]+ 300.0,[\d.]+">', index.text)
+    assert "depth over the last 1 min · peak 3" in index.text
     assert 'data-job-id="queued"' in index.text
     assert 'data-job-id="deferred"' in deferred.text
     assert 'data-job-id="queued"' not in deferred.text
