@@ -275,6 +275,11 @@ class JobBrowser:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
+            path: str = scope["path"]
+            root = str(scope.get("root_path", "")).rstrip("/")
+            if path.endswith("/") and path.rstrip("/") not in ("", root):
+                # Litestar's mounts add a slash to every path they pass on.
+                scope = {**scope, "path": path.rstrip("/")}
             queue = self._find_queue(scope)
             if queue is None:
                 await _no_queue(scope)(scope, receive, send)
