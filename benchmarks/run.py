@@ -26,7 +26,7 @@ from typing import Any
 
 from arq.connections import create_pool
 
-from benchmarks import processes, report, suites
+from benchmarks import browser, processes, report, suites
 from benchmarks.baseline import SafirStyleQueue
 from benchmarks.harness import Row
 from queue_core import EmbeddedRedis, RedisArqQueue, build_arq_redis_settings
@@ -67,6 +67,7 @@ async def run_all(
             suites.bench_batches,
             suites.bench_proxied,
             suites.bench_end_to_end,
+            browser.bench_browser,
         ):
             await pool.flushdb()
             rows += await part(ctx)

@@ -41,6 +41,10 @@ DEFAULT_LIMIT: Final = 100
 MAX_LIMIT: Final = 500
 """Most jobs one listing returns."""
 
+RUNNING_WINDOW: Final = 500
+"""Jobs from the front of a queue among which running ones are listed: where
+arq's workers take jobs from, as `ArqQueue.count_jobs` counts them."""
+
 STATUSES: Final = tuple(
     status.value for status in JobStatus if status is not JobStatus.not_found
 )
@@ -86,8 +90,9 @@ class Browsing:
 
         Reads a bounded number of jobs whatever the queue's length: at most
         ``limit`` from the front of the queue, or for a status filter from
-        where that status lives (deferred jobs at the end, running and
-        queued ones at the front).
+        where that status lives: deferred jobs at the end, queued ones at
+        the front after the running ones, running ones among the first
+        `RUNNING_WINDOW`.
         """
         queue = self.queue
         if status == JobStatus.complete:
@@ -102,6 +107,8 @@ class Browsing:
         counts = await queue.count_jobs(queue_name)
         if status == JobStatus.deferred:
             offset, window = counts.depth - counts.deferred, limit
+        elif status == JobStatus.in_progress:
+            offset, window = 0, max(limit, RUNNING_WINDOW)
         else:
             offset, window = 0, limit + counts.in_progress
         listed = await queue.list_jobs(

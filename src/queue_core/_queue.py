@@ -220,9 +220,9 @@ class ArqQueue(metaclass=abc.ABCMeta):
         """Count a queue's unfinished jobs by status, reading no job's data.
 
         On Redis this is one round trip whatever the queue's size: running
-        jobs are counted among the first 1,000 ready jobs, where arq's
-        workers take them from (a worker reads at most its
-        ``queue_read_limit`` jobs, 5 per ``max_jobs``, from the front).
+        jobs are counted among the first 500 ready jobs, where arq's workers
+        take them from (a worker reads at most its ``queue_read_limit``
+        jobs, 5 per ``max_jobs`` and at least 100, from the front).
         """
 
     @abc.abstractmethod
