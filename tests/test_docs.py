@@ -93,8 +93,15 @@ def test_every_included_file_and_section_exists() -> None:
             assert f"--8<-- [end:{section}]" in text, f"{page.name}: {section}"
 
 
+TITLED = re.compile(r'^```\w+ title="(?P<path>[^":]+)(?::[\w-]+)?"$', re.MULTILINE)
+"""A code block that shows a file (or a section of one) verbatim."""
+
+
 def test_every_docs_example_is_included_in_a_page() -> None:
     included = {snippet["path"] for _, snippet in snippets()}
+    included |= {
+        block["path"] for page in PAGES for block in TITLED.finditer(page.read_text())
+    }
     for example in sorted(DOCS_EXAMPLES.glob("*.py")):
         assert str(example.relative_to(REPO_ROOT)) in included, example.name
 

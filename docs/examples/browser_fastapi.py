@@ -43,7 +43,5 @@ app = FastAPI(
         ),
     )
 )
-# --8<-- [start:mount]
 # The browser reads the queue the lifespan opened: no second connection.
 app.mount("/jobs", AdminsOnly(JobBrowser.from_app_state(allow_abort=True)))
-# --8<-- [end:mount]

@@ -26,7 +26,6 @@ def admins_only(
         raise NotAuthorizedException
 
 
-# --8<-- [start:mount]
 browser = JobBrowser.from_app_state(allow_abort=True)
 
 
@@ -35,8 +34,6 @@ async def jobs(scope: Scope, receive: Receive, send: Send) -> None:
     """The browser, on the queue `ArqPlugin` keeps on ``app.state``."""
     await browser(scope, receive, send)
 
-
-# --8<-- [end:mount]
 
 arq = ArqPlugin(
     ArqConfig(

@@ -60,12 +60,10 @@ app = Starlette(
     ),
     middleware=[Middleware(AuthenticationMiddleware, backend=TokenAuth())],
     routes=[
-        # --8<-- [start:mount]
         Mount(
             "/jobs",
             app=JobBrowser.from_app_state(queue_names=["arq:queue", "emails"]),
             middleware=[Middleware(AdminsOnly)],
         ),
-        # --8<-- [end:mount]
     ],
 )
