@@ -52,9 +52,37 @@ def _shorten(text: str) -> str:
     return text[: DISPLAY_LIMIT - 1] + _ELLIPSIS
 
 
+_SMALL_CONTAINER: Final = 20
+_PLAIN: Final = frozenset({int, float, bool, type(None)})
+_CONTAINERS: Final = frozenset({tuple, list, dict})
+
+
+def _small(value: Any, depth: int = 0) -> bool:
+    """Whether the builtin repr of a value is short for sure (and so fast).
+
+    Arguments are mostly a few numbers and short strings: for those the
+    builtin repr is exact and far cheaper than `reprlib`.
+    """
+    kind = type(value)
+    if kind is str or kind is bytes:
+        return len(value) <= DISPLAY_LIMIT
+    if kind in _PLAIN:
+        return kind is not int or value.bit_length() < DISPLAY_LIMIT
+    if kind not in _CONTAINERS or depth >= 2 or len(value) > _SMALL_CONTAINER:  # noqa: PLR2004 - two levels deep at most
+        return False
+    if kind is dict:
+        return all(
+            _small(key, depth + 1) and _small(item, depth + 1)
+            for key, item in value.items()
+        )
+    return all(_small(item, depth + 1) for item in value)
+
+
 def show_value(value: Any) -> str:
     """A value's repr, bounded per element and in all to `DISPLAY_LIMIT`."""
     try:
+        if _small(value):
+            return _shorten(repr(value))
         return _shorten(_REPR.repr(value))
     except Exception:  # noqa: BLE001 - a broken __repr__ must not break the page
         return UNREADABLE

@@ -57,3 +57,33 @@ def test_a_value_whose_repr_fails_is_shown_by_its_type_not_raised() -> None:
     assert show_value({"a": [1, 2]}) == "{'a': [1, 2]}"
     assert show_error("not an exception") == "'not an exception'"
     assert show_error(KeyError("k")) == "KeyError: 'k'"
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        (1, "two", 3.0, None, True, b"x"),
+        {"a": [1, 2], "b": {"c": "d"}},
+        ("x" * 900,),
+        [list(range(10)) for _ in range(10)],
+    ],
+)
+def test_small_values_show_exactly_as_their_repr(value: object) -> None:
+    assert show_value(value) == repr(value)
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "x" * 100_000,
+        list(range(100_000)),
+        {str(n): "y" * 5000 for n in range(1000)},
+        [[[[["deep"] * 100] * 100] * 100]],
+    ],
+    ids=["string", "list", "dict", "nested"],
+)
+def test_large_values_show_bounded(value: object) -> None:
+    shown = show_value(value)
+
+    assert len(shown) <= 1000
+    assert "..." in shown or shown.endswith("…")
