@@ -12,6 +12,7 @@ from urllib.parse import quote, urlencode
 import jinja2
 from redis.exceptions import RedisError
 from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
@@ -156,9 +157,20 @@ async def abort_form(request: Request) -> Response:
     return RedirectResponse(target, status_code=303)
 
 
+def _in_api(scope: Scope) -> bool:
+    """Whether a request is for the JSON API (under the mount's ``api/``)."""
+    path, root = str(scope.get("path", "")), str(scope.get("root_path", ""))
+    if root and path.startswith(root):
+        path = path[len(root) :]
+    return path.startswith("/api/")
+
+
 async def _refused(request: Request, exc: Exception) -> Response:
-    error = exc if isinstance(exc, BrowsingError) else BrowsingError(500, str(exc))
-    if "/api/" in request.url.path:
+    if isinstance(exc, HTTPException):
+        error = BrowsingError(exc.status_code, exc.detail)
+    else:
+        error = exc if isinstance(exc, BrowsingError) else BrowsingError(500, str(exc))
+    if _in_api(request.scope):
         return error_response(error)
     return _render(request, "error.html", error.status_code, error=error)
 
@@ -174,7 +186,7 @@ def _no_queue(scope: Scope) -> Response:
         "no arq queue on this app: pass one to JobBrowser, or open it in the "
         "app's lifespan (queue_starlette, queue_fastapi or queue_litestar)"
     )
-    if "/api/" in scope.get("path", ""):
+    if _in_api(scope):
         return JSONResponse({"detail": detail}, status_code=500)
     return Response(detail, status_code=500, media_type="text/plain")
 

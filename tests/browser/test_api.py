@@ -328,3 +328,16 @@ async def test_a_browser_with_no_queue_anywhere_says_how_to_give_it_one() -> Non
 def test_queue_names_must_be_a_list() -> None:
     with pytest.raises(TypeError, match="list of names"):
         JobBrowser(MockArqQueue(), queue_names="arq:queue")
+
+
+async def test_an_unknown_path_or_method_keeps_its_status(queue: MockArqQueue) -> None:
+    async with browser_client(queue) as client:
+        missing = await client.get("/jobs/api/nothing")
+        page = await client.get("/jobs/nothing")
+        method = await client.delete("/jobs/api/queues")
+
+    assert missing.status_code == 404
+    assert missing.json() == {"detail": "Not Found"}
+    assert page.status_code == 404
+    assert "<html" in page.text
+    assert method.status_code == 405
