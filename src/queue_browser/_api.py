@@ -39,7 +39,7 @@ DEFAULT_LIMIT: Final = 100
 """Jobs listed when a request names no limit."""
 
 MAX_LIMIT: Final = 500
-"""Most jobs one listing returns."""
+"""Most jobs one listing returns; a larger ``limit`` is lowered to it."""
 
 RUNNING_WINDOW: Final = 500
 """Jobs from the front of a queue among which running ones are listed: where
@@ -149,9 +149,9 @@ def listing_options(request: Request) -> tuple[str | None, int, str | None]:
         limit = int(params.get("limit", DEFAULT_LIMIT))
     except ValueError:
         limit = 0
-    if not 1 <= limit <= MAX_LIMIT:
-        raise BrowsingError(400, f"limit must be a whole number from 1 to {MAX_LIMIT}")
-    return status, limit, params.get("cursor") or None
+    if limit < 1:
+        raise BrowsingError(400, "limit must be a positive whole number")
+    return status, min(limit, MAX_LIMIT), params.get("cursor") or None
 
 
 def same_origin(request: Request) -> bool:
