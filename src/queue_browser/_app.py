@@ -231,13 +231,14 @@ class JobBrowser:
         self._history = DepthHistory()
         self._app = Starlette(
             routes=[
+                # Job ids may hold slashes; the abort routes come first.
                 Route("/", index),
-                Route("/job/{job_id}", job_page),
-                Route("/job/{job_id}/abort", abort_form, methods=["POST"]),
+                Route("/job/{job_id:path}/abort", abort_form, methods=["POST"]),
+                Route("/job/{job_id:path}", job_page),
                 Route("/api/queues", api_queues),
                 Route("/api/jobs", api_jobs),
-                Route("/api/jobs/{job_id}", api_job),
-                Route("/api/jobs/{job_id}/abort", api_abort, methods=["POST"]),
+                Route("/api/jobs/{job_id:path}/abort", api_abort, methods=["POST"]),
+                Route("/api/jobs/{job_id:path}", api_job),
             ],
             exception_handlers={
                 BrowsingError: _refused,

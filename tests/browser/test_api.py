@@ -347,3 +347,22 @@ async def test_an_unknown_path_or_method_keeps_its_status(queue: MockArqQueue) -
     assert page.status_code == 404
     assert "<html" in page.text
     assert method.status_code == 405
+
+
+async def test_a_job_id_with_slashes_and_markup_has_working_links(
+    queue: MockArqQueue,
+) -> None:
+    job_id = "report/2024:05 <b>"
+    await queue.enqueue("echo", 1, _job_id=job_id)
+    async with browser_client(queue, allow_abort=True) as client:
+        index = await client.get("/jobs/")
+        link = re.search(r'href="(job/report[^"]*)"', index.text)
+        assert link is not None
+        page = await client.get("/jobs/" + link[1].replace("&amp;", "&"))
+        detail = await client.get("/jobs/api/jobs/report%2F2024%3A05%20%3Cb%3E")
+        aborted = await client.post("/jobs/api/jobs/report%2F2024%3A05%20%3Cb%3E/abort")
+
+    assert page.status_code == 200
+    assert "report/2024:05 &lt;b&gt;" in page.text
+    assert detail.json()["id"] == job_id
+    assert aborted.json() == {"id": job_id, "abort_requested": True}
