@@ -44,10 +44,10 @@ async def test_jobs_move_from_queued_to_running_to_finished_aborted_or_failed(
         added = await queue.enqueue("add", 2, 3)
         failing = await queue.enqueue("fail", "on purpose")
         listed = (await client.get("/jobs/api/jobs")).json()["jobs"]
+        # A worker takes jobs by enqueue time, then (same millisecond) by id.
+        in_order = sorted([stuck, added, failing], key=lambda j: (j.enqueue_time, j.id))
         assert [(job["id"], job["status"]) for job in listed] == [
-            (stuck.id, "queued"),
-            (added.id, "queued"),
-            (failing.id, "queued"),
+            (job.id, "queued") for job in in_order
         ]
 
         await asyncio.to_thread(arq_worker, QUEUE)
