@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -16,8 +17,10 @@ from pathlib import Path
 from typing import Any
 
 from arq.connections import RedisSettings
+from click.testing import CliRunner
 from redis import Redis
 
+from queue_core._cli import ExitCode, cli
 from queue_core._embedded import free_loopback_port, stop_process
 from tests.conftest import REPO_ROOT
 
@@ -128,3 +131,21 @@ def test_demo_browse_keeps_the_worker_running_jobs_until_interrupted(
     assert queue["name"].startswith("queue-core:demo:")
     assert len([job for job in finished if job["name"] != "nap"]) == 50
     assert "50 jobs on an embedded redis-server" in log.read_text()
+
+
+def test_browse_on_a_port_in_use_fails_with_one_line(
+    redis_url: str, redis_settings: RedisSettings
+) -> None:
+    del redis_settings  # empties Redis
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = CliRunner().invoke(
+            cli, ["browse", "--redis-url", redis_url, "--port", str(port)]
+        )
+
+    assert result.exit_code == ExitCode.FAILURE
+    assert result.stderr.strip() == (
+        f"Error: cannot serve on 127.0.0.1:{port}: Address already in use"
+    )
