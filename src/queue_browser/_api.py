@@ -23,13 +23,20 @@ from ._display import DepthHistory, JobRow
 __all__ = [
     "DEFAULT_LIMIT",
     "MAX_LIMIT",
+    "RUNNING_WINDOW",
+    "SCOPE_KEY",
+    "STATUSES",
     "Browsing",
     "BrowsingError",
     "abort",
+    "api_abort",
     "api_job",
     "api_jobs",
     "api_queues",
     "browsing",
+    "error_response",
+    "listing_options",
+    "same_origin",
 ]
 
 SCOPE_KEY: Final = "queue_browser"

@@ -16,6 +16,8 @@ from queue_core import JobMetadata, JobResult, QueueCounts
 
 __all__ = [
     "DISPLAY_LIMIT",
+    "HISTORY_SECONDS",
+    "SAMPLE_INTERVAL",
     "UNREADABLE",
     "Chart",
     "DepthHistory",
