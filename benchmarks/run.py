@@ -26,7 +26,7 @@ from typing import Any
 
 from arq.connections import create_pool
 
-from benchmarks import processes, report, suites
+from benchmarks import browser, processes, report, suites
 from benchmarks.baseline import SafirStyleQueue
 from benchmarks.harness import Row
 from queue_core import EmbeddedRedis, RedisArqQueue, build_arq_redis_settings
@@ -42,6 +42,7 @@ PARTS: dict[str, Any] = {
     "batches": suites.bench_batches,
     "proxied": suites.bench_proxied,
     "end-to-end": suites.bench_end_to_end,
+    "browser": browser.bench_browser,
 }
 """Every part of the benchmark, by the name ``--only`` takes."""
 

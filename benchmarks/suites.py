@@ -96,6 +96,8 @@ class Sizes:
     e2e_tuned_jobs: int
     redis_benchmark_plain: int
     redis_benchmark_pipelined: int
+    browser_jobs: int = 100_000
+    browser_calls: int = 1000
 
 
 FULL = Sizes(
@@ -121,6 +123,8 @@ QUICK = Sizes(
     e2e_tuned_jobs=50,
     redis_benchmark_plain=1000,
     redis_benchmark_pipelined=10_000,
+    browser_jobs=1000,
+    browser_calls=40,
 )
 
 

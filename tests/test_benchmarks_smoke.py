@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from benchmarks import suites
+from benchmarks import browser, suites
 from benchmarks.harness import BATCH, CONCURRENT, SEQUENTIAL
 
 from queue_core import find_redis_server
@@ -81,6 +81,12 @@ def _expected_rows() -> set[tuple[str, str, str]]:
             BATCH,
         )
         for label, poll_delay, max_jobs in suites.WORKER_CONFIGS
+    }
+    jobs = suites.QUICK.browser_jobs
+    rows |= {
+        (operation, browser.BROWSER, mode)
+        for operation in (browser.queues_operation(jobs), browser.jobs_operation(jobs))
+        for mode in both
     }
     if shutil.which("redis-benchmark"):
         rows |= {

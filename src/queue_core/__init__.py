@@ -22,7 +22,14 @@ if TYPE_CHECKING:
     from ._factory import open_arq_queue
     from ._jobs import JobSpec
     from ._mock import MockArqQueue
-    from ._models import ArqMode, JobMetadata, JobResult, JobStatus
+    from ._models import (
+        ArqMode,
+        JobMetadata,
+        JobResult,
+        JobStatus,
+        QueueCounts,
+        ResultPage,
+    )
     from ._queue import ArqQueue
     from ._redis import RedisArqQueue
     from ._runner import MockRedisUnavailable
@@ -52,8 +59,10 @@ _SOURCES: dict[str, str] = {
     "JobStatus": "._models",
     "MockArqQueue": "._mock",
     "MockRedisUnavailable": "._runner",
+    "QueueCounts": "._models",
     "RedactedRedisSettings": "._config",
     "RedisArqQueue": "._redis",
+    "ResultPage": "._models",
     "RemoteJobError": "._serializers",
     "WorkerSettings": "._config",
     "build_arq_redis_settings": "._config",
@@ -83,9 +92,11 @@ __all__ = [
     "JobStatus",
     "MockArqQueue",
     "MockRedisUnavailable",
+    "QueueCounts",
     "RedactedRedisSettings",
     "RedisArqQueue",
     "RemoteJobError",
+    "ResultPage",
     "WorkerSettings",
     "build_arq_redis_settings",
     "find_redis_server",

@@ -9,7 +9,14 @@ from typing import Any
 
 from arq.jobs import JobStatus
 
-__all__ = ["ArqMode", "JobMetadata", "JobResult", "JobStatus"]
+__all__ = [
+    "ArqMode",
+    "JobMetadata",
+    "JobResult",
+    "JobStatus",
+    "QueueCounts",
+    "ResultPage",
+]
 
 
 class ArqMode(StrEnum):
@@ -67,3 +74,31 @@ class JobResult(JobMetadata):
 
     result: Any
     """The task's return value, or the exception it raised."""
+
+
+@dataclass(frozen=True)
+class QueueCounts:
+    """A queue's unfinished jobs counted by status, without reading any job."""
+
+    queue_name: str
+    """The queue."""
+
+    depth: int
+    """Unfinished jobs (deferred, queued and in progress), as arq counts them."""
+
+    in_progress: int
+    """Jobs a worker is running."""
+
+    deferred: int
+    """Jobs waiting for their deferred start time."""
+
+
+@dataclass(frozen=True)
+class ResultPage:
+    """One page of a queue's finished jobs, from `ArqQueue.list_results`."""
+
+    results: list[JobResult]
+    """The finished jobs on this page (in no particular order)."""
+
+    cursor: str | None
+    """Where the next page starts, or `None` when every result was visited."""

@@ -15,7 +15,7 @@ from arq.typing import SecondsTimedelta
 
 from ._exceptions import JobNotQueued, JobResultUnavailable
 from ._jobs import JobCodec, JobSpec, PlannedJob, check_text
-from ._models import JobMetadata, JobResult
+from ._models import JobMetadata, JobResult, QueueCounts, ResultPage
 
 __all__ = ["ArqQueue"]
 
@@ -177,12 +177,27 @@ class ArqQueue(metaclass=abc.ABCMeta):
         """
 
     @abc.abstractmethod
+    async def request_abort(self, job_id: str, queue_name: str | None = None) -> bool:
+        """Ask the worker to abort a job, without waiting for it to happen.
+
+        What `abort_job` does before it waits: for a web request that must
+        answer at once. A worker with ``allow_abort_jobs=True`` aborts the
+        job when it next polls (the mock aborts it at once).
+
+        Returns:
+            `True` if the abort was requested, `False` if the job had
+            already finished or does not exist.
+        """
+
+    @abc.abstractmethod
     async def list_jobs(
         self,
         queue_name: str | None = None,
         *,
         status: JobStatus | None = None,
         limit: int | None = None,
+        offset: int = 0,
+        skipped: list[str] | None = None,
     ) -> list[JobMetadata]:
         """List a queue's unfinished jobs (deferred, queued, in progress).
 
@@ -194,6 +209,44 @@ class ArqQueue(metaclass=abc.ABCMeta):
             queue_name: The queue.
             status: Only jobs with this status.
             limit: At most this many jobs (before filtering by status).
+            offset: Skip this many jobs of the queue first, for paging
+                (deferred jobs are the last ones).
+            skipped: A list to which the ids of unreadable jobs left out
+                are appended, for callers that show them.
+        """
+
+    @abc.abstractmethod
+    async def count_jobs(self, queue_name: str | None = None) -> QueueCounts:
+        """Count a queue's unfinished jobs by status, reading no job's data.
+
+        On Redis this is one round trip whatever the queue's size: running
+        jobs are counted among the first 500 ready jobs, where arq's workers
+        take them from (a worker reads at most its ``queue_read_limit``
+        jobs, 5 per ``max_jobs`` and at least 100, from the front).
+        """
+
+    @abc.abstractmethod
+    async def list_results(
+        self,
+        queue_name: str | None = None,
+        *,
+        limit: int = 100,
+        cursor: str | None = None,
+    ) -> ResultPage:
+        """List a page of a queue's finished jobs whose results are kept.
+
+        arq keeps results under keys of their own, named by job id alone, so
+        Redis is walked with SCAN, a bounded number of keys per page (10,000
+        keys visited at most, 1,000 per round trip; never KEYS). A page may
+        hold fewer than ``limit`` jobs, even none, while its cursor says
+        there is more to visit. As with SCAN, a result kept or expired
+        while paging may be missed or seen twice. Unreadable results are
+        left out (and logged).
+
+        Args:
+            queue_name: The queue.
+            limit: At most this many jobs on the page.
+            cursor: The previous page's cursor; `None` starts over.
         """
 
     @abc.abstractmethod
