@@ -32,6 +32,7 @@ if TYPE_CHECKING:
         msgpack_deserializer,
         msgpack_serializer,
     )
+    from ._tasks import Task, TaskOptions, task
 
 _SOURCES: dict[str, str] = {
     "ExitCode": "._cli",
@@ -53,6 +54,8 @@ _SOURCES: dict[str, str] = {
     "RedactedRedisSettings": "._config",
     "RedisArqQueue": "._redis",
     "RemoteJobError": "._serializers",
+    "Task": "._tasks",
+    "TaskOptions": "._tasks",
     "WorkerSettings": "._config",
     "build_arq_redis_settings": "._config",
     "find_redis_server": "._embedded",
@@ -61,6 +64,7 @@ _SOURCES: dict[str, str] = {
     "msgpack_deserializer": "._serializers",
     "msgpack_serializer": "._serializers",
     "open_arq_queue": "._factory",
+    "task": "._tasks",
 }
 
 __all__ = [
@@ -83,6 +87,8 @@ __all__ = [
     "RedactedRedisSettings",
     "RedisArqQueue",
     "RemoteJobError",
+    "Task",
+    "TaskOptions",
     "WorkerSettings",
     "build_arq_redis_settings",
     "find_redis_server",
@@ -91,6 +97,7 @@ __all__ = [
     "msgpack_deserializer",
     "msgpack_serializer",
     "open_arq_queue",
+    "task",
 ]
 
 
