@@ -37,6 +37,9 @@ class Task(Function, Generic[P, R]):
     (``R``).
     """
 
+    __name__: str
+    """The function's name (its ``__qualname__`` too, and more, is copied)."""
+
     def __call__(
         self, ctx: dict[Any, Any], /, *args: P.args, **kwargs: P.kwargs
     ) -> Coroutine[Any, Any, R]:
