@@ -81,6 +81,9 @@ class ExitCode(enum.IntEnum):
     CONNECTION = 5
     """Redis is unreachable or misconfigured (URL, password, serializer)."""
 
+    UNKNOWN_TASK = 6
+    """``enqueue --worker-settings``: the settings do not register the task."""
+
 
 class _CliError(click.ClickException):
     """One line on stderr, and the exit status of its class."""
