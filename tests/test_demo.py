@@ -134,7 +134,7 @@ def test_the_demo_prints_progress_and_a_summary_table() -> None:
     assert printed.exit_code == ExitCode.OK
     assert printed.stderr.splitlines()[-1] == f"{JOBS}/{JOBS} jobs finished"
     lines = printed.stdout.splitlines()
-    assert lines[0].startswith(f"{JOBS} jobs on an embedded redis-server")
+    assert lines[0].startswith(f"{JOBS} jobs on an embedded server, ")
     assert lines[2].split() == ["Outcome", "Jobs"]
     assert lines[3].split()[0] == "succeeded"
     assert lines[6].split() == ["total", str(JOBS)]

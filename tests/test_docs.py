@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import difflib
 import json
 import os
 import re
 import subprocess
 import sys
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
+from textwrap import dedent
 
 import pytest
 from arq.connections import RedisSettings
@@ -27,12 +28,16 @@ from queue_core import (
 from queue_core.pytest_plugin import InstallMockArqQueue
 from queue_fastapi import arq_dependency
 from tests.conftest import REPO_ROOT, asgi_client, load_example, run_python
+from tests.sync_docs import CodeBlock, code_blocks, pages, shown_text, synced
 
-DOCS = REPO_ROOT / "docs"
-DOCS_EXAMPLES = DOCS / "examples"
-PAGES = sorted(DOCS.rglob("*.md"))
-SNIPPET = re.compile(r'^-{2}8<-{2} "(?P<path>[^":]+)(?::(?P<section>[\w-]+))?"$')
-FENCE = re.compile(r"^```(?P<lang>\w*)\n(?P<body>.*?)^```$", re.MULTILINE | re.DOTALL)
+DOCS_EXAMPLES = REPO_ROOT / "docs" / "examples"
+BLOCKS = [block for page in pages() for block in code_blocks(page)]
+TITLED = [block for block in BLOCKS if block.title is not None]
+PYTHON = {"python", "py", "python3"}
+TESTED_CODE = ("docs/examples/", "examples/", "tests/")
+"""Where the Python a page shows lives: files the suite runs, tests and checks."""
+INCLUDE_LINE = re.compile(r"^\s*-{2,}8<-{2,}")
+"""A pymdownx.snippets include (``--8<-- "file"``): a reader of docs/ sees no code."""
 SCRIPT_TIMEOUT = 120
 
 SAFIR_ARQ_ALL = {
@@ -52,51 +57,81 @@ SAFIR_ARQ_ALL = {
 """``safir.arq.__all__`` in safir-arq 15.2."""
 
 
-def code_blocks(lang: str) -> Iterator[tuple[Path, str]]:
-    for page in PAGES:
-        for block in FENCE.finditer(page.read_text()):
-            if block["lang"] == lang:
-                yield page, block["body"]
-
-
-def snippets() -> Iterator[tuple[Path, re.Match[str]]]:
-    for page in PAGES:
-        for line in page.read_text().splitlines():
-            found = SNIPPET.match(line.strip())
-            if found:
-                yield page, found
-
-
 # The pages
 
 
-def test_every_python_block_in_the_docs_only_includes_a_file() -> None:
-    blocks = list(code_blocks("python"))
-    assert blocks
-    for page, body in blocks:
-        lines = body.strip().splitlines()
-        assert lines, f"empty python block in {page.name}"
-        for line in lines:
-            assert SNIPPET.match(line.strip()), f"{page.name}: copied code {line!r}"
+@pytest.mark.parametrize("block", TITLED, ids=lambda block: block.where)
+def test_a_titled_block_shows_exactly_the_file_or_section_it_names(
+    block: CodeBlock,
+) -> None:
+    assert block.title is not None
+    expected = shown_text(block.title)
+    diff = difflib.unified_diff(
+        expected.splitlines(keepends=True),
+        block.body.splitlines(keepends=True),
+        fromfile=block.title,
+        tofile=block.where,
+    )
+    assert block.body == expected, (
+        f"{block.where} differs from {block.title}; "
+        f"`uv run python -m tests.sync_docs` copies it:\n{''.join(diff)}"
+    )
 
 
-def test_every_included_file_and_section_exists() -> None:
-    found = list(snippets())
-    assert found
-    for page, snippet in found:
-        path = REPO_ROOT / snippet["path"]
-        assert path.is_file(), f"{page.name} includes a missing {snippet['path']}"
-        section = snippet["section"]
-        if section:
-            text = path.read_text()
-            assert f"--8<-- [start:{section}]" in text, f"{page.name}: {section}"
-            assert f"--8<-- [end:{section}]" in text, f"{page.name}: {section}"
+def test_every_python_block_is_titled_with_the_tested_file_it_shows() -> None:
+    python = [block for block in BLOCKS if block.lang in PYTHON]
+    assert python
+    for block in python:
+        assert block.title is not None, f"{block.where}: untitled Python"
+        assert block.title.startswith(TESTED_CODE), f"{block.where}: {block.title}"
 
 
-def test_every_docs_example_is_included_in_a_page() -> None:
-    included = {snippet["path"] for _, snippet in snippets()}
-    for example in sorted(DOCS_EXAMPLES.glob("*.py")):
-        assert str(example.relative_to(REPO_ROOT)) in included, example.name
+def test_every_docs_example_is_shown_in_a_page() -> None:
+    shown = {block.title.partition(":")[0] for block in TITLED if block.title}
+    examples = sorted(DOCS_EXAMPLES.glob("*.py"))
+    assert examples
+    for example in examples:
+        assert str(example.relative_to(REPO_ROOT)) in shown, example.name
+
+
+def test_no_page_includes_a_file_with_a_snippet_line() -> None:
+    for page in pages():
+        for number, line in enumerate(page.read_text().splitlines(), start=1):
+            assert not INCLUDE_LINE.match(line), f"{page.name}:{number}: {line}"
+
+
+def test_sync_docs_copies_files_and_sections_into_titled_blocks_only(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "notes.txt").write_text(
+        "intro\n<!-- --8<-- [start:fenced] -->\n```\n<!-- --8<-- [end:fenced] -->\n"
+    )
+    page = dedent("""\
+        ```text title="notes.txt"
+        stale
+        ```
+        ```sh
+        untitled stays
+        ```
+        !!! note "Indented"
+            ```text title="notes.txt:fenced"
+            ```
+        """)
+    assert synced(page, root=tmp_path) == dedent("""\
+        ````text title="notes.txt"
+        intro
+        <!-- --8<-- [start:fenced] -->
+        ```
+        <!-- --8<-- [end:fenced] -->
+        ````
+        ```sh
+        untitled stays
+        ```
+        !!! note "Indented"
+            ````text title="notes.txt:fenced"
+            ```
+            ````
+        """)
 
 
 @pytest.mark.slow
@@ -115,6 +150,10 @@ def test_the_site_builds_strictly_with_the_examples_in_it(tmp_path: Path) -> Non
     fastapi_page = (site / "fastapi" / "index.html").read_text()
     assert "build_worker_settings" in fastapi_page
     assert "--8&lt;--" not in fastapi_page
+    assert "examples/fastapi_app/main.py" in fastapi_page  # a block's title
+    contributing = (site / "contributing" / "index.html").read_text()
+    assert "Edit the file, never the block" in contributing
+    assert 'href="contributing/"' in (site / "index.html").read_text()
     assert "ArqQueue" in (site / "reference" / "queue_core" / "index.html").read_text()
 
 

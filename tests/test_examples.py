@@ -33,8 +33,6 @@ AppClient = httpx.AsyncClient | AsyncTestClient[Litestar]
 
 
 # --8<-- [start:mock-lifecycle]
-
-
 async def poll_until_complete(client: AppClient, location: str) -> dict[str, Any]:
     """GET a job until it is complete, as a caller of the service would."""
     async with asyncio.timeout(JOB_WAIT):

