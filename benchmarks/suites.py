@@ -24,6 +24,7 @@ from benchmarks.harness import (
     measure,
     percentile,
 )
+from benchmarks.worker import noop
 from queue_core import (
     JobMetadata,
     JobSpec,
@@ -57,6 +58,10 @@ RAW_ENQUEUE = "raw arq: enqueue_job alone"
 RAW_STATUS = "raw arq: Job.status alone"
 RAW_RESULT = "raw arq: Job.result_info alone"
 MOCK = "queue-core MockArqQueue"
+OURS_BY_TASK = "queue-core RedisArqQueue, by task: enqueue(noop)"
+MOCK_BY_TASK = "queue-core MockArqQueue, by task: enqueue(noop)"
+BY_TASK = {OURS: OURS_BY_TASK, MOCK: MOCK_BY_TASK}
+"""Each implementation enqueueing by name, and the same enqueueing a typed task."""
 READ_SCRIPT = "EVALSHA of queue-core's read script"
 READ_MULTI = "MULTI/EXEC pipeline: GET, GET, ZSCORE, EXISTS"
 READ_PIPELINE = "pipeline without MULTI: the same 4 commands"
@@ -164,10 +169,15 @@ UNTIMED_NOTE = (
 
 
 async def bench_enqueue(ctx: Context) -> list[Row]:
-    """Enqueue one job and return its metadata (raw arq returns a `Job`)."""
+    """Enqueue one job and return its metadata (raw arq returns a `Job`).
+
+    Every case but the typed-task ones names the task by a string; those
+    enqueue the same no-op job by reference, in the same rounds.
+    """
     mock = MockArqQueue(default_queue_name=QUEUE)
     cases = [
         Case(OURS, lambda _: ctx.ours.enqueue("noop")),
+        Case(OURS_BY_TASK, lambda _: ctx.ours.enqueue(noop)),
         Case(
             OURS_UNTIMED,
             lambda _: ctx.ours_untimed.enqueue("noop"),
@@ -180,6 +190,7 @@ async def bench_enqueue(ctx: Context) -> list[Row]:
             note="returns no metadata",
         ),
         Case(MOCK, lambda _: mock.enqueue("noop")),
+        Case(MOCK_BY_TASK, lambda _: mock.enqueue(noop)),
     ]
     return await _both_modes(ctx, ENQUEUE, cases)
 

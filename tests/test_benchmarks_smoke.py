@@ -34,7 +34,14 @@ def _expected_rows() -> set[tuple[str, str, str]]:
     both = (SEQUENTIAL, CONCURRENT)
     ours = (suites.OURS, suites.OURS_UNTIMED)
     per_operation = {
-        suites.ENQUEUE: (*ours, suites.BASELINE, suites.RAW_ENQUEUE, suites.MOCK),
+        suites.ENQUEUE: (
+            *ours,
+            suites.OURS_BY_TASK,
+            suites.BASELINE,
+            suites.RAW_ENQUEUE,
+            suites.MOCK,
+            suites.MOCK_BY_TASK,
+        ),
         suites.METADATA: (
             *ours,
             suites.BASELINE_METADATA,
@@ -125,7 +132,7 @@ def test_a_quick_run_checks_every_target_on_its_own_numbers(
 ) -> None:
     names = [target["name"] for target in quick_run["targets"]]
 
-    assert len(names) == (10 if shutil.which("redis-benchmark") else 9)
+    assert len(names) == (14 if shutil.which("redis-benchmark") else 13)
     assert all(target["measured"] > 0 for target in quick_run["targets"])
     assert all(isinstance(target["met"], bool) for target in quick_run["targets"])
 

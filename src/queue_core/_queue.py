@@ -7,7 +7,7 @@ import asyncio
 from collections.abc import Iterable
 from datetime import datetime
 from types import TracebackType
-from typing import Any, Final, Self, overload
+from typing import Any, NoReturn, Self, overload
 
 from arq.constants import default_queue_name as arq_default_queue_name
 from arq.jobs import JobStatus
@@ -24,8 +24,13 @@ __all__ = ["ArqQueue"]
 P = ParamSpec("P")
 R = TypeVar("R")
 
-_NO_OPTIONS: Final = (None,) * 6
-"""enqueue's six underscored options, none given."""
+
+def _refuse_options_beside_a_task() -> NoReturn:
+    msg = (
+        "a task takes enqueue's options through its options(), "
+        "as in queue.enqueue(task.options(job_id=...), ...)"
+    )
+    raise TypeError(msg)
 
 
 def _job_and_queue(
@@ -136,22 +141,29 @@ class ArqQueue(metaclass=abc.ABCMeta):
             TypeError: An option has the wrong type.
             ValueError: An option has a value arq cannot honour.
         """
-        if type(task_name) is not str and isinstance(task_name, Task | TaskOptions):
-            given = (_queue_name, _job_id, _defer_until, _defer_by, _expires, _job_try)
-            if given != _NO_OPTIONS:
-                msg = (
-                    "a task takes enqueue's options through its options(), "
-                    "as in queue.enqueue(task.options(job_id=...), ...)"
-                )
-                raise TypeError(msg)
-            if isinstance(task_name, TaskOptions):
+        if type(task_name) is not str:
+            # No underscored option beside a task (plain `is None` tests:
+            # this runs on every enqueue of a task, and they cost least).
+            alone = (
+                _queue_name is None
+                and _job_id is None
+                and _defer_until is None
+                and _defer_by is None
+                and _expires is None
+                and _job_try is None
+            )
+            if isinstance(task_name, Task):
+                if not alone:
+                    _refuse_options_beside_a_task()
+                task_name = task_name.name
+            elif isinstance(task_name, TaskOptions):
+                if not alone:
+                    _refuse_options_beside_a_task()
                 options = task_name
                 task_name = options.task.name
                 _queue_name, _job_id = options.queue_name, options.job_id
                 _defer_until, _defer_by = options.defer_until, options.defer_by
                 _expires, _job_try = options.expires, options.job_try
-            else:
-                task_name = task_name.name
         planned = self._codec.plan(
             task_name,
             task_args,
