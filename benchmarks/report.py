@@ -64,22 +64,23 @@ def _ratio(name: str, top: Row, bottom: Row, wanted: float) -> Target:
     )
 
 
-def _by_task_targets(by_key: dict[RowKey, Row]) -> list[Target]:
-    """Enqueue by task against by name, per implementation and mode."""
+def _ratios_per_mode(
+    by_key: dict[RowKey, Row],
+    operation: str,
+    *,
+    top: str,
+    bottom: str,
+    wanted: float,
+    label: str,
+) -> list[Target]:
+    """``top`` / ``bottom`` for an operation in each mode both ran in."""
     targets: list[Target] = []
-    for by_name, by_task in BY_TASK.items():
-        for mode in (SEQUENTIAL, CONCURRENT):
-            named = by_key.get((ENQUEUE, by_name, mode))
-            typed = by_key.get((ENQUEUE, by_task, mode))
-            if named is not None and typed is not None:
-                targets.append(
-                    _ratio(
-                        f"enqueue, {mode}: by task / by name, {by_name}",
-                        typed,
-                        named,
-                        BY_TASK_RATE,
-                    )
-                )
+    for mode in (SEQUENTIAL, CONCURRENT):
+        upper = by_key.get((operation, top, mode))
+        lower = by_key.get((operation, bottom, mode))
+        if upper is not None and lower is not None:
+            name = f"{operation}, {mode}: {label}"
+            targets.append(_ratio(name, upper, lower, wanted))
     return targets
 
 
@@ -92,18 +93,14 @@ def evaluate(rows: list[Row], batch_jobs: int) -> list[Target]:
         (METADATA, BASELINE_METADATA, 3.0),
         (RESULT, BASELINE_RESULT, 3.0),
     ):
-        for mode in (SEQUENTIAL, CONCURRENT):
-            ours = by_key.get((operation, OURS, mode))
-            base = by_key.get((operation, baseline, mode))
-            if ours is not None and base is not None:
-                targets.append(
-                    _ratio(
-                        f"{operation}, {mode}: ours / safir-style baseline",
-                        ours,
-                        base,
-                        factor,
-                    )
-                )
+        targets += _ratios_per_mode(
+            by_key,
+            operation,
+            top=OURS,
+            bottom=baseline,
+            wanted=factor,
+            label="ours / safir-style baseline",
+        )
     many = by_key.get((enqueue_many_operation(batch_jobs), OURS, BATCH))
     raw = by_key.get((ENQUEUE, RAW_ENQUEUE, SEQUENTIAL))
     if many is not None and raw is not None:
@@ -137,7 +134,15 @@ def evaluate(rows: list[Row], batch_jobs: int) -> list[Target]:
                 "p50 of every call",
             )
         )
-    targets += _by_task_targets(by_key)
+    for by_name, by_task in BY_TASK.items():
+        targets += _ratios_per_mode(
+            by_key,
+            ENQUEUE,
+            top=by_task,
+            bottom=by_name,
+            wanted=BY_TASK_RATE,
+            label=f"by task / by name, {by_name}",
+        )
     mock = by_key.get((ENQUEUE, MOCK, SEQUENTIAL))
     if mock is not None:
         targets.append(
