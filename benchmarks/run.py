@@ -18,6 +18,7 @@ import platform
 import pstats
 import sys
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import asdict, replace
 from datetime import UTC, datetime
 from importlib.metadata import PackageNotFoundError, version
@@ -33,11 +34,26 @@ from queue_core import EmbeddedRedis, RedisArqQueue, build_arq_redis_settings
 
 DEFAULT_OUTPUT = Path(__file__).resolve().parent / "results" / "latest.json"
 
+PARTS: dict[str, Callable[[suites.Context], Awaitable[list[Row]]]] = {
+    "enqueue": suites.bench_enqueue,
+    "by-task": suites.bench_by_task,
+    "metadata": suites.bench_metadata,
+    "reads": suites.bench_reads,
+    "results": suites.bench_results,
+    "batches": suites.bench_batches,
+    "proxied": suites.bench_proxied,
+    "end-to-end": suites.bench_end_to_end,
+}
+"""The benchmark's parts, in the order a run takes them."""
+
 
 async def run_all(
-    sizes: suites.Sizes, placement: processes.Placement, server: EmbeddedRedis
+    sizes: suites.Sizes,
+    placement: processes.Placement,
+    server: EmbeddedRedis,
+    parts: list[str],
 ) -> tuple[list[Row], str]:
-    """Every part, against one server; the rows and the server's version."""
+    """The parts named, against one server; the rows and the server's version."""
     if server.port is None:
         msg = "the benchmark's redis-server must listen on TCP"
         raise RuntimeError(msg)
@@ -59,17 +75,10 @@ async def run_all(
     )
     rows: list[Row] = []
     try:
-        for part in (
-            suites.bench_enqueue,
-            suites.bench_metadata,
-            suites.bench_reads,
-            suites.bench_results,
-            suites.bench_batches,
-            suites.bench_proxied,
-            suites.bench_end_to_end,
-        ):
-            await pool.flushdb()
-            rows += await part(ctx)
+        for name, part in PARTS.items():
+            if name in parts:
+                await pool.flushdb()
+                rows += await part(ctx)
         redis_version = str((await pool.info("server"))["redis_version"])
     finally:
         await ours.aclose()
@@ -96,6 +105,7 @@ def describe(
     return {
         "when": datetime.now(UTC).isoformat(timespec="seconds"),
         "run": "quick" if options.quick else "full",
+        "parts": options.only or list(PARTS),
         "seconds": round(seconds, 1),
         "cpu_count": os.cpu_count(),
         "load_average_at_end": [round(load, 2) for load in os.getloadavg()],
@@ -131,6 +141,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--profile", type=Path, help="write cProfile stats of this process here"
     )
+    parser.add_argument(
+        "--only",
+        action="append",
+        choices=list(PARTS),
+        help="run only this part (repeat for more); its targets are checked",
+    )
     options = parser.parse_args(argv)
 
     sizes = suites.QUICK if options.quick else suites.FULL
@@ -142,7 +158,9 @@ def main(argv: list[str] | None = None) -> int:
     with processes.redis_server(placement, executable) as server:
         if profiler is not None:
             profiler.enable()
-        rows, redis_version = asyncio.run(run_all(sizes, placement, server))
+        rows, redis_version = asyncio.run(
+            run_all(sizes, placement, server, options.only or list(PARTS))
+        )
         if profiler is not None:
             profiler.disable()
     meta = describe(

@@ -58,10 +58,16 @@ RAW_ENQUEUE = "raw arq: enqueue_job alone"
 RAW_STATUS = "raw arq: Job.status alone"
 RAW_RESULT = "raw arq: Job.result_info alone"
 MOCK = "queue-core MockArqQueue"
-OURS_BY_TASK = "queue-core RedisArqQueue, by task: enqueue(noop)"
-MOCK_BY_TASK = "queue-core MockArqQueue, by task: enqueue(noop)"
-BY_TASK = {OURS: OURS_BY_TASK, MOCK: MOCK_BY_TASK}
-"""Each implementation enqueueing by name, and the same enqueueing a typed task."""
+BY_TASK = "enqueue by name and by typed task, alternating call by call"
+BY_TASK_PAIRS = {
+    implementation: (
+        f'{implementation}: enqueue("noop")',
+        f"{implementation}: enqueue(noop), a typed task",
+    )
+    for implementation in (OURS, MOCK)
+}
+"""Per implementation: its by-name row and its by-task row."""
+BY_TASK_WARMUP = 20
 READ_SCRIPT = "EVALSHA of queue-core's read script"
 READ_MULTI = "MULTI/EXEC pipeline: GET, GET, ZSCORE, EXISTS"
 READ_PIPELINE = "pipeline without MULTI: the same 4 commands"
@@ -169,15 +175,10 @@ UNTIMED_NOTE = (
 
 
 async def bench_enqueue(ctx: Context) -> list[Row]:
-    """Enqueue one job and return its metadata (raw arq returns a `Job`).
-
-    Every case but the typed-task ones names the task by a string; those
-    enqueue the same no-op job by reference, in the same rounds.
-    """
+    """Enqueue one job and return its metadata (raw arq returns a `Job`)."""
     mock = MockArqQueue(default_queue_name=QUEUE)
     cases = [
         Case(OURS, lambda _: ctx.ours.enqueue("noop")),
-        Case(OURS_BY_TASK, lambda _: ctx.ours.enqueue(noop)),
         Case(
             OURS_UNTIMED,
             lambda _: ctx.ours_untimed.enqueue("noop"),
@@ -190,9 +191,55 @@ async def bench_enqueue(ctx: Context) -> list[Row]:
             note="returns no metadata",
         ),
         Case(MOCK, lambda _: mock.enqueue("noop")),
-        Case(MOCK_BY_TASK, lambda _: mock.enqueue(noop)),
     ]
     return await _both_modes(ctx, ENQUEUE, cases)
+
+
+async def bench_by_task(ctx: Context) -> list[Row]:
+    """Enqueue the same no-op job by name and by typed task, call by call.
+
+    The two calls alternate (in alternating order), so each pair sees the
+    same load, and the ratio of their median latencies measures what a
+    task costs over a name even on a busy machine; rates are per round of
+    ``calls / rounds`` pairs.
+    """
+    mock = MockArqQueue(default_queue_name=QUEUE)
+    rows: list[Row] = []
+    for implementation, queue in ((OURS, ctx.ours), (MOCK, mock)):
+        by_name, by_task = BY_TASK_PAIRS[implementation]
+        calls = [
+            (by_name, lambda q=queue: q.enqueue("noop")),
+            (by_task, lambda q=queue: q.enqueue(noop)),
+        ]
+        latencies: dict[str, list[float]] = {by_name: [], by_task: []}
+        clock = time.perf_counter
+        for index in range(BY_TASK_WARMUP + ctx.sizes.calls):
+            for name, call in calls if index % 2 == 0 else reversed(calls):
+                began = clock()
+                await call()
+                if index >= BY_TASK_WARMUP:
+                    latencies[name].append(clock() - began)
+        rows += [
+            _latency_row(name, values, ctx.sizes.rounds)
+            for name, values in latencies.items()
+        ]
+    return rows
+
+
+def _latency_row(implementation: str, latencies: list[float], rounds: int) -> Row:
+    per_round = max(1, len(latencies) // rounds)
+    chunks = [latencies[i : i + per_round] for i in range(0, len(latencies), per_round)]
+    return Row(
+        operation=BY_TASK,
+        implementation=implementation,
+        mode=SEQUENTIAL,
+        calls=len(latencies),
+        ops_per_s=len(latencies) / sum(latencies),
+        p50_ms=percentile(latencies, 0.50) * 1000,
+        p99_ms=percentile(latencies, 0.99) * 1000,
+        note="calls alternate with the other row's; rate: all calls",
+        round_rates=[len(chunk) / sum(chunk) for chunk in chunks],
+    )
 
 
 async def bench_metadata(ctx: Context) -> list[Row]:
