@@ -152,7 +152,7 @@ class ArqQueue(metaclass=abc.ABCMeta):
                 and _expires is None
                 and _job_try is None
             )
-            if isinstance(task_name, Task):
+            if type(task_name) is Task or isinstance(task_name, Task):
                 if not alone:
                     _refuse_options_beside_a_task()
                 task_name = task_name.name
