@@ -13,6 +13,7 @@ from benchmarks.suites import (
     BY_TASK,
     BY_TASK_PAIRS,
     ENQUEUE,
+    LIMIT,
     METADATA,
     MOCK,
     OURS,
@@ -29,6 +30,8 @@ RowKey = tuple[str, str, str]
 """A row's operation, implementation and mode."""
 
 PROXIED_P50_MS = 1.5
+OF_LIMIT = 0.85
+"""Each single-job call against one GET + deserialize through redis-py."""
 MOCK_ENQUEUES = 100_000
 BY_TASK_RATE = 0.97
 """Enqueue by task may cost at most 3% over enqueue by name (in rate)."""
@@ -65,26 +68,6 @@ def _ratio(name: str, top: Row, bottom: Row, wanted: float) -> Target:
     )
 
 
-def _ratios_per_mode(
-    by_key: dict[RowKey, Row],
-    operation: str,
-    *,
-    top: str,
-    bottom: str,
-    wanted: float,
-    label: str,
-) -> list[Target]:
-    """``top`` / ``bottom`` for an operation in each mode both ran in."""
-    targets: list[Target] = []
-    for mode in (SEQUENTIAL, CONCURRENT):
-        upper = by_key.get((operation, top, mode))
-        lower = by_key.get((operation, bottom, mode))
-        if upper is not None and lower is not None:
-            name = f"{operation}, {mode}: {label}"
-            targets.append(_ratio(name, upper, lower, wanted))
-    return targets
-
-
 def _by_task_target(named: Row, typed: Row) -> Target:
     """Enqueue by task against by name: the median latencies of paired calls."""
     rates = typed.ops_per_s / named.ops_per_s
@@ -100,19 +83,21 @@ def evaluate(rows: list[Row], batch_jobs: int) -> list[Target]:
     """Check every target whose rows this run produced."""
     by_key = {_key(row): row for row in rows}
     targets: list[Target] = []
-    for operation, baseline, factor in (
-        (ENQUEUE, BASELINE, 4.0),
-        (METADATA, BASELINE_METADATA, 3.0),
-        (RESULT, BASELINE_RESULT, 3.0),
+    for operation, reference, factor, against in (
+        (ENQUEUE, BASELINE, 4.0, "safir-style baseline"),
+        (METADATA, BASELINE_METADATA, 3.0, "safir-style baseline"),
+        (RESULT, BASELINE_RESULT, 3.0, "safir-style baseline"),
+        (ENQUEUE, LIMIT, OF_LIMIT, "one GET + deserialize"),
+        (METADATA, LIMIT, OF_LIMIT, "one GET + deserialize"),
+        (RESULT, LIMIT, OF_LIMIT, "one GET + deserialize"),
     ):
-        targets += _ratios_per_mode(
-            by_key,
-            operation,
-            top=OURS,
-            bottom=baseline,
-            wanted=factor,
-            label="ours / safir-style baseline",
-        )
+        for mode in (SEQUENTIAL, CONCURRENT):
+            ours = by_key.get((operation, OURS, mode))
+            base = by_key.get((operation, reference, mode))
+            if ours is not None and base is not None:
+                targets.append(
+                    _ratio(f"{operation}, {mode}: ours / {against}", ours, base, factor)
+                )
     many = by_key.get((enqueue_many_operation(batch_jobs), OURS, BATCH))
     raw = by_key.get((ENQUEUE, RAW_ENQUEUE, SEQUENTIAL))
     if many is not None and raw is not None:

@@ -11,7 +11,7 @@ from typing import Any
 
 from arq.connections import ArqRedis, create_pool
 from arq.constants import in_progress_key_prefix, job_key_prefix, result_key_prefix
-from arq.jobs import Job
+from arq.jobs import Job, deserialize_result, serialize_result
 
 from benchmarks import processes
 from benchmarks.baseline import SafirStyleQueue
@@ -36,7 +36,7 @@ from queue_core._redis import _READ
 
 QUEUE = "bench:queue"
 E2E_QUEUE = "bench:e2e"
-IN_FLIGHT = 128
+IN_FLIGHT = 100
 PIPELINED = "pipelined"
 
 ENQUEUE = "enqueue"
@@ -58,6 +58,11 @@ RAW_ENQUEUE = "raw arq: enqueue_job alone"
 RAW_STATUS = "raw arq: Job.status alone"
 RAW_RESULT = "raw arq: Job.result_info alone"
 MOCK = "queue-core MockArqQueue"
+LIMIT = "limit: redis-py GET + arq's deserialize_result"
+LIMIT_NOTE = (
+    "arq's own result read, the least a one-round-trip call can do; "
+    "on an unbounded arq pool"
+)
 BY_TASK = "enqueue by name and by typed task, alternating call by call"
 BY_TASK_PAIRS = {
     implementation: (
@@ -168,6 +173,41 @@ def _picker(ids: list[str]) -> Callable[[int], str]:
     return lambda index: ids[index % len(ids)]
 
 
+async def _limit_case(ctx: Context) -> Case:
+    """The limit of a one-round-trip call: one GET of a result, deserialized.
+
+    Results are written as a worker writes them, under ids of their own, so
+    the case reads what `get_job_result` reads, with nothing around it.
+    """
+    keys = [f"{result_key_prefix}limit-{n}" for n in range(ctx.sizes.jobs_read)]
+    async with ctx.pool.pipeline(transaction=False) as pipe:
+        for n, key in enumerate(keys):
+            job_id = key.removeprefix(result_key_prefix)
+            payload = serialize_result(
+                function="echo",
+                args=(n,),
+                kwargs={},
+                job_try=1,
+                enqueue_time_ms=0,
+                success=True,
+                result=n,
+                start_ms=0,
+                finished_ms=1,
+                ref=f"{job_id}:echo",
+                queue_name=QUEUE,
+                job_id=job_id,
+            )
+            assert payload is not None  # noqa: S101 - an int always serializes
+            pipe.set(key, payload)
+        await pipe.execute()
+    pick = _picker(keys)
+
+    async def read(index: int) -> Any:
+        return deserialize_result(await ctx.pool.get(pick(index)))
+
+    return Case(LIMIT, read, note=LIMIT_NOTE)
+
+
 UNTIMED_NOTE = (
     "for scale: redis-py wraps each send in asyncio.wait_for when a socket "
     "timeout is set, a Task per command on Python 3.11"
@@ -191,6 +231,7 @@ async def bench_enqueue(ctx: Context) -> list[Row]:
             note="returns no metadata",
         ),
         Case(MOCK, lambda _: mock.enqueue("noop")),
+        await _limit_case(ctx),
     ]
     return await _both_modes(ctx, ENQUEUE, cases)
 
@@ -263,6 +304,7 @@ async def bench_metadata(ctx: Context) -> list[Row]:
         Case(BASELINE_METADATA, lambda i: ctx.baseline.get_job_metadata(pick(i))),
         Case(RAW_STATUS, status, note="status only, no metadata"),
         Case(MOCK, lambda i: mock.get_job_metadata(mock_pick(i))),
+        await _limit_case(ctx),
     ]
     return await _both_modes(ctx, METADATA, cases)
 
@@ -281,8 +323,7 @@ async def bench_reads(ctx: Context) -> list[Row]:
         ]
 
     async def script(index: int) -> Any:
-        job_id = pick(index)
-        reply = pool.evalsha(_READ.sha, 4, *keys(job_id), job_id)
+        reply = pool.evalsha(_READ.sha, 1, QUEUE, pick(index))
         return await reply  # type: ignore[misc]
 
     async def pipelined(index: int, *, transaction: bool) -> Any:
@@ -337,6 +378,7 @@ async def bench_results(ctx: Context) -> list[Row]:
         Case(BASELINE_RESULT, lambda i: ctx.baseline.get_job_result(pick(i))),
         Case(RAW_RESULT, result_info, note="result only, no status"),
         Case(MOCK, lambda i: mock.get_job_result(mock_pick(i))),
+        await _limit_case(ctx),
     ]
     return await _both_modes(ctx, RESULT, cases)
 

@@ -34,18 +34,26 @@ def _expected_rows() -> set[tuple[str, str, str]]:
     both = (SEQUENTIAL, CONCURRENT)
     ours = (suites.OURS, suites.OURS_UNTIMED)
     per_operation = {
-        suites.ENQUEUE: (*ours, suites.BASELINE, suites.RAW_ENQUEUE, suites.MOCK),
+        suites.ENQUEUE: (
+            *ours,
+            suites.BASELINE,
+            suites.RAW_ENQUEUE,
+            suites.MOCK,
+            suites.LIMIT,
+        ),
         suites.METADATA: (
             *ours,
             suites.BASELINE_METADATA,
             suites.RAW_STATUS,
             suites.MOCK,
+            suites.LIMIT,
         ),
         suites.RESULT: (
             *ours,
             suites.BASELINE_RESULT,
             suites.RAW_RESULT,
             suites.MOCK,
+            suites.LIMIT,
         ),
         suites.READS: (
             suites.READ_SCRIPT,
@@ -130,7 +138,7 @@ def test_a_quick_run_checks_every_target_on_its_own_numbers(
 ) -> None:
     names = [target["name"] for target in quick_run["targets"]]
 
-    assert len(names) == (12 if shutil.which("redis-benchmark") else 11)
+    assert len(names) == (18 if shutil.which("redis-benchmark") else 17)
     assert all(target["measured"] > 0 for target in quick_run["targets"])
     assert all(isinstance(target["met"], bool) for target in quick_run["targets"])
 

@@ -2,21 +2,26 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 import socket
 import subprocess
 import sys
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from importlib.metadata import entry_points
 from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
-from arq.connections import RedisSettings
+from arq.connections import RedisSettings, create_pool
+from arq.worker import Worker
 from click.testing import CliRunner, Result
 from redis import Redis
+from typing_extensions import override
 
 from queue_core._cli import PASSWORD_ENV, SERIALIZER_ENV, URL_ENV, ExitCode, cli, main
 from tests.conftest import REPO_ROOT, WorkerProcess
@@ -28,6 +33,9 @@ WAIT = "30"
 """Seconds a command may wait for a real worker; a bound, never expected."""
 
 Invoke = Callable[..., Result]
+
+ARQ_HEALTH_CHECK_INTERVAL = 3600
+"""arq's default health_check_interval, in seconds."""
 
 
 @pytest.fixture
@@ -338,6 +346,7 @@ def test_jobs_says_so_when_there_is_nothing_to_list(invoke: Invoke) -> None:
 def test_stats_counts_a_queues_jobs_by_status_and_the_results_kept(
     invoke: Invoke, arq_worker: Callable[..., WorkerProcess]
 ) -> None:
+    started = time.monotonic()
     arq_worker()
     done = enqueue_id(invoke, "noop")
     document(invoke("result", done, "--wait", WAIT, "--json"))
@@ -352,7 +361,11 @@ def test_stats_counts_a_queues_jobs_by_status_and_the_results_kept(
     assert busy["depth"] == busy["in_progress"] == 1
     assert busy["queued"] == busy["deferred"] == 0
     assert busy["results_kept"] == idle["results_kept"] == 1
-    assert busy["worker_health_check"] is not None
+    health = busy["worker_health_check"]
+    assert "j_complete=" in health["record"]
+    assert 0 <= health["age_seconds"] <= time.monotonic() - started + 1
+    assert health["interval_seconds"] == ARQ_HEALTH_CHECK_INTERVAL
+    assert health["note"].startswith("written ")
     assert (idle["depth"], idle["queued"], idle["deferred"], idle["in_progress"]) == (
         3,
         2,
@@ -363,6 +376,104 @@ def test_stats_counts_a_queues_jobs_by_status_and_the_results_kept(
     table = invoke("stats", "--queue", "idle").stdout
     assert re.search(r"^Queued\s+2$", table, re.MULTILINE)
     assert re.search(r"^Results kept\s+1 \(all queues\)$", table, re.MULTILINE)
+    assert re.search(r"^Worker health\s+none recorded$", table, re.MULTILINE)
+
+
+async def _record_health(
+    redis_settings: RedisSettings, interval: float, written_ago: float
+) -> None:
+    """Have arq's own `Worker` write its health-check record, then age it.
+
+    Shortening the record's time to live by ``written_ago`` seconds is what
+    that much time passing does to it.
+    """
+    pool = await create_pool(redis_settings)
+    try:
+        worker = Worker(
+            functions=[noop_task],
+            redis_pool=pool,
+            health_check_interval=interval,
+            handle_signals=False,
+        )
+        await worker.record_health()
+        key = worker.health_check_key
+        await pool.pexpire(key, await pool.pttl(key) - int(written_ago * 1000))
+    finally:
+        await pool.aclose()
+
+
+async def noop_task(ctx: dict[Any, Any]) -> None:
+    """A function for the `Worker` that writes health records; never run."""
+
+
+def stats_health(invoke: Invoke, *args: str) -> tuple[dict[str, Any], str]:
+    """The health-check part of ``stats --json``, and the table's age line."""
+    health = document(invoke("stats", *args, "--json"))["worker_health_check"]
+    table = invoke("stats", *args).stdout
+    (age_line,) = re.findall(r"^Health age\s+(.*)$", table, re.MULTILINE)
+    return health, age_line
+
+
+def test_stats_says_how_long_ago_the_health_record_was_written_and_that_it_is_dated(
+    invoke: Invoke, redis_settings: RedisSettings
+) -> None:
+    asyncio.run(_record_health(redis_settings, ARQ_HEALTH_CHECK_INTERVAL, 52 * 60))
+
+    health, age_line = stats_health(invoke)
+
+    assert 52 * 60 <= health["age_seconds"] < ARQ_HEALTH_CHECK_INTERVAL
+    assert health["note"] == age_line
+    assert age_line == (
+        "written 52 min ago; its counts may be out of date "
+        "(workers rewrite it every 60 min; the counts above are live)"
+    )
+
+
+def test_stats_reads_the_age_of_a_record_with_the_workers_own_interval(
+    invoke: Invoke, redis_settings: RedisSettings
+) -> None:
+    asyncio.run(_record_health(redis_settings, 120, 45))
+
+    health, age_line = stats_health(invoke, "--health-check-interval", "120")
+
+    assert 45 <= health["age_seconds"] < 120
+    assert health["interval_seconds"] == 120
+    assert age_line.startswith("written ")
+    assert age_line.endswith(
+        "(workers rewrite it every 2 min; the counts above are live)"
+    )
+
+
+def test_stats_says_the_age_is_unknown_when_the_interval_given_is_too_short(
+    invoke: Invoke, redis_settings: RedisSettings
+) -> None:
+    asyncio.run(_record_health(redis_settings, ARQ_HEALTH_CHECK_INTERVAL, 0))
+
+    health, age_line = stats_health(invoke, "--health-check-interval", "60")
+
+    assert health["age_seconds"] is None
+    assert age_line == (
+        "age unknown: it outlives a 60 s health-check interval; "
+        "pass the workers' interval with --health-check-interval"
+    )
+
+
+def test_stats_says_a_record_that_never_expires_was_not_written_by_arq(
+    invoke: Invoke, redis_url: str
+) -> None:
+    client = Redis.from_url(redis_url)
+    try:
+        client.set("arq:queue:health-check", "written by hand")
+    finally:
+        client.close()
+
+    health, age_line = stats_health(invoke)
+
+    assert health["record"] == "written by hand"
+    assert health["age_seconds"] is None
+    assert age_line == (
+        "age unknown: the record never expires, so arq's worker did not write it"
+    )
 
 
 # --json, --serializer
@@ -480,6 +591,46 @@ def test_the_console_script_fails_fast_with_one_line_and_no_traceback() -> None:
     assert SENTINEL_PASSWORD not in completed.stderr
 
 
+class _HttpHandler(BaseHTTPRequestHandler):
+    def do_GET(self) -> None:
+        self.send_response(200)
+        self.end_headers()
+
+    @override
+    def log_message(self, format: str, *args: Any) -> None:
+        """Keep the server's request log off the test's stderr."""
+
+
+@pytest.fixture
+def http_port() -> Iterator[int]:
+    """A port on 127.0.0.1 where an HTTP server, not Redis, answers."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _HttpHandler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield server.server_address[1]
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()
+
+
+@pytest.mark.parametrize("command", [["stats"], ["status", "x"], ["demo", "-n", "1"]])
+def test_a_server_that_is_not_redis_is_a_connection_error_that_says_so(
+    invoke: Invoke, http_port: int, command: list[str]
+) -> None:
+    url = f"redis://:{SENTINEL_PASSWORD}@127.0.0.1:{http_port}/0"
+
+    answered = invoke(*command, "--redis-url", url)
+
+    assert answered.exit_code == ExitCode.CONNECTION
+    assert error_line(answered).startswith(
+        f"Error: the server at redis://:***@127.0.0.1:{http_port}/0 answered, "
+        "but not as Redis does: is this port a Redis server? (Protocol error"
+    )
+    assert SENTINEL_PASSWORD not in answered.output
+
+
 # Usage, entry point, documentation
 
 
@@ -509,6 +660,19 @@ def test_every_command_explains_itself(command: str) -> None:
     text = " ".join(helped.stdout.split())
     assert "--json" in text
     assert (f"env var: {URL_ENV}" in text) is (command != "demo")
+
+
+def test_the_top_level_help_names_the_environment_variables_too() -> None:
+    helped = CliRunner().invoke(cli, ["--help"])
+
+    text = " ".join(helped.stdout.split())
+    assert helped.exit_code == ExitCode.OK
+    for option, variable in [
+        ("--redis-url URL", URL_ENV),
+        ("--redis-password PASSWORD", PASSWORD_ENV),
+        ("--serializer", SERIALIZER_ENV),
+    ]:
+        assert re.search(rf"{option} .*?\[env var: {variable}\]", text), option
 
 
 def test_the_console_script_is_main_and_reports_its_version() -> None:

@@ -180,12 +180,13 @@ def test_the_testing_page_tests_pass_under_pytest() -> None:
         "-m",
         "pytest",
         "docs/examples/test_with_mock.py",
+        "docs/examples/test_running_jobs.py",
         "-q",
         "-p",
         "no:cacheprovider",
     )
     assert done.returncode == 0, done.stdout + done.stderr
-    assert "2 passed" in done.stdout
+    assert "4 passed" in done.stdout
 
 
 async def test_starlette_example_queues_a_report_on_the_installed_mock(
@@ -228,14 +229,15 @@ async def test_fastapi_dependency_example_reads_jobs_from_the_safir_style_single
     assert missing.status_code == 404
 
 
-async def test_worker_settings_example_runs_jobs_with_its_startup_client() -> None:
+async def test_worker_settings_example_runs_jobs_in_the_pool_its_startup_made() -> None:
     example = load_example("worker_settings")
     async with await open_arq_queue(
         ArqMode.embedded, worker_settings=example.WorkerSettings
     ) as queue:
         job = await queue.enqueue("build_report", "2024-05")
         result = await queue.wait_for_result(job.id, timeout=SCRIPT_TIMEOUT)
-    assert result.result == {"period": "2024-05", "client_open": True}
+    assert result.result["period"] == "2024-05"
+    assert result.result["rendered_by"].startswith("render_")
 
 
 async def test_serializers_example_carries_results_and_errors_as_json() -> None:

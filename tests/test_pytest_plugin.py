@@ -41,6 +41,22 @@ USER_TESTS = textwrap.dedent(
         app = Litestar(plugins=[ArqPlugin(ArqConfig(mode="test", state_key="q"))])
         mock = install_mock_arq_queue(app, state_key="q")
         assert app.state.q is mock
+
+
+    async def shout(ctx, text):
+        return text.upper()
+
+
+    class WorkerSettings:
+        functions = [shout]
+
+
+    async def test_run_arq_jobs_runs_the_test_mocks_jobs(
+        run_arq_jobs, mock_arq_queue
+    ):
+        job = await mock_arq_queue.enqueue("shout", "hi")
+        assert await run_arq_jobs(WorkerSettings) == 1
+        assert (await mock_arq_queue.get_job_result(job.id)).result == "HI"
     """
 )
 
@@ -60,7 +76,7 @@ def test_the_fixtures_work_in_a_fresh_pytest_session(
 
     result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
 
-    result.assert_outcomes(passed=3)
+    result.assert_outcomes(passed=4)
 
 
 def test_each_test_gets_its_own_mock(pytester: pytest.Pytester) -> None:

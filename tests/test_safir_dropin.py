@@ -17,7 +17,9 @@ from pydantic import BaseModel
 from queue_core import (
     ArqMode,
     ArqQueue,
+    JobMetadata,
     JobNotFound,
+    JobResult,
     JobResultUnavailable,
     JobStatus,
     MockArqQueue,
@@ -214,3 +216,71 @@ async def test_the_dependency_is_closed_when_the_app_shuts_down() -> None:
 
     with pytest.raises(RuntimeError, match="ArqDependency is not initialized"):
         await arq_dependency()
+
+
+# Helpers as real services' test suites write them against safir's mock,
+# reading its private dicts (safir offers no public way to list jobs).
+
+
+def jobs_named(mock: MockArqQueue, name: str) -> list[JobMetadata]:
+    return [
+        job
+        for queue_jobs in mock._job_metadata.values()
+        for job in queue_jobs.values()
+        if job.name == name
+    ]
+
+
+def queue_job_ids(mock: MockArqQueue, queue_name: str) -> list[str]:
+    return list(mock._job_metadata.get(queue_name, {}).keys())
+
+
+def result_of(mock: MockArqQueue, queue_name: str, job_id: str) -> JobResult:
+    return mock._job_results[queue_name][job_id]
+
+
+async def test_safir_style_helpers_read_jobs_through_the_mocks_private_dicts() -> None:
+    mock = MockArqQueue()
+    mock._job_metadata.setdefault("reports", {})
+    first = await mock.enqueue("build_report", "2026-11")
+    second = await mock.enqueue("build_report", "2026-12", _queue_name="reports")
+    other = await mock.enqueue("send_mail", "ops@example.org")
+
+    assert sorted(job.id for job in jobs_named(mock, "build_report")) == sorted(
+        [first.id, second.id]
+    )
+    assert queue_job_ids(mock, "arq:queue") == [first.id, other.id]
+    assert queue_job_ids(mock, "reports") == [second.id]
+    assert queue_job_ids(mock, "never-used") == []
+    assert mock._job_metadata["reports"][second.id].args == ("2026-12",)
+    assert mock._job_results.get("reports") == {}
+
+    await mock.set_in_progress(second.id, "reports")
+    await mock.set_complete(second.id, result="done", queue_name="reports")
+    assert result_of(mock, "reports", second.id).result == "done"
+    assert mock._job_metadata["reports"][second.id].status is JobStatus.complete
+    assert list(mock._job_results["arq:queue"]) == []
+
+
+async def test_the_private_dicts_follow_the_mock_as_it_changes() -> None:
+    mock = MockArqQueue()
+    pending = mock._job_metadata.setdefault("later", {})
+    assert list(mock._job_metadata.keys()) == ["arq:queue", "later"]
+    assert len(pending) == 0
+    job = await mock.enqueue("echo", 1, _queue_name="later")
+    assert list(pending) == [job.id]
+    assert job.id in mock._job_metadata["later"]
+
+    await mock.enqueue("echo", 2, _queue_name="elsewhere")
+    assert list(mock._job_metadata) == ["arq:queue", "later", "elsewhere"]
+    assert list(mock._job_results) == ["arq:queue", "later", "elsewhere"]
+    with pytest.raises(KeyError):
+        mock._job_metadata["no-such-queue"]
+    assert mock._job_metadata.get("no-such-queue") is None
+
+
+async def test_the_private_dicts_refuse_writes_that_would_not_be_jobs() -> None:
+    mock = MockArqQueue()
+    with pytest.raises(TypeError, match="read-only"):
+        mock._job_metadata.setdefault("q", {"id": "not a job"})
+    assert "q" not in mock._job_metadata

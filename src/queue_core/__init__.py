@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from ._models import ArqMode, JobMetadata, JobResult, JobStatus
     from ._queue import ArqQueue
     from ._redis import RedisArqQueue
+    from ._runner import MockRedisUnavailable
     from ._serializers import (
         RemoteJobError,
         json_deserializer,
@@ -51,6 +52,7 @@ _SOURCES: dict[str, str] = {
     "JobSpec": "._jobs",
     "JobStatus": "._models",
     "MockArqQueue": "._mock",
+    "MockRedisUnavailable": "._runner",
     "RedactedRedisSettings": "._config",
     "RedisArqQueue": "._redis",
     "RemoteJobError": "._serializers",
@@ -84,6 +86,7 @@ __all__ = [
     "JobSpec",
     "JobStatus",
     "MockArqQueue",
+    "MockRedisUnavailable",
     "RedactedRedisSettings",
     "RedisArqQueue",
     "RemoteJobError",

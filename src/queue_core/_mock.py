@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from dataclasses import dataclass
-from typing import Any
+from collections.abc import Iterator
+from datetime import timedelta
+from typing import Any, Final
 
 from arq.constants import default_queue_name as arq_default_queue_name
 from arq.jobs import Deserializer, JobStatus, Serializer, serialize_result
@@ -19,44 +20,28 @@ from ._exceptions import (
     JobResultUnavailable,
     JobSerializationError,
 )
-from ._jobs import JobCodec, PlannedJob, job_status
+from ._jobs import JobCodec, PlannedJob
+from ._mock_views import JobsByQueue
 from ._models import JobMetadata, JobResult
 from ._queue import ArqQueue
+from ._runner import JobRunner, StoredJob
 
 __all__ = ["MockArqQueue"]
 
 logger = logging.getLogger(__name__)
 
-
-@dataclass(slots=True)
-class _StoredJob:
-    """What Redis would hold for one job: payloads, never live objects."""
-
-    job_id: str
-    queue_name: str
-    payload: bytes
-    score: int
-    in_progress: bool = False
-    start_ms: int | None = None
-    result: bytes | None = None
-
-    @property
-    def status(self) -> JobStatus:
-        return job_status(
-            has_result=self.result is not None,
-            in_progress=self.in_progress,
-            score=self.score,
-        )
+_ABORT_POLL_INTERVAL: Final = 0.01
 
 
 class MockArqQueue(ArqQueue):
     """An in-memory queue for testing apps without Redis or workers.
 
-    Jobs never run by themselves: a test moves them along with
-    `set_in_progress` and `set_complete`. Arguments and results are stored
-    serialized, with the serializer production uses (pickle unless
-    configured), so a test fails on an argument production could not send,
-    and every value read back is a fresh copy.
+    Jobs never run by themselves: a test runs the due ones with
+    `run_jobs`, given the app's worker settings, or moves them along by
+    hand with `set_in_progress` and `set_complete`. Arguments and results
+    are stored serialized, with the serializer production uses (pickle
+    unless configured), so a test fails on an argument production could not
+    send, and every value read back is a fresh copy.
 
     Args:
         default_queue_name: Queue used when a call names none.
@@ -73,7 +58,9 @@ class MockArqQueue(ArqQueue):
     ) -> None:
         super().__init__(default_queue_name=default_queue_name)
         self._codec = JobCodec(job_serializer, job_deserializer)
-        self._jobs: dict[str, _StoredJob] = {}
+        self._jobs: dict[str, StoredJob] = {}
+        self._runners: list[JobRunner] = []
+        self._queue_names: dict[str, None] = {default_queue_name: None}
 
     @override
     async def _store(self, planned: PlannedJob) -> JobMetadata:
@@ -92,23 +79,34 @@ class MockArqQueue(ArqQueue):
         return outcomes
 
     def _insert(self, planned: PlannedJob) -> JobMetadata:
-        if planned.job_id in self._jobs:
+        existing = self._jobs.get(planned.job_id)
+        if existing is not None and not existing.expired(timestamp_ms()):
             raise JobNotQueued(planned.job_id)
-        self._jobs[planned.job_id] = _StoredJob(
+        self._jobs[planned.job_id] = StoredJob(
             job_id=planned.job_id,
             queue_name=planned.queue_name,
             payload=planned.payload,
             score=planned.score,
+            expires_at_ms=planned.enqueue_time_ms + planned.expires_ms,
         )
+        self._wake_runners(planned.queue_name)
         return planned.metadata(self._codec)
 
-    def _find(self, job_id: str, queue_name: str | None) -> _StoredJob:
+    def _find(self, job_id: str, queue_name: str | None) -> StoredJob:
+        """The job, unless it is unknown, in another queue, or expired.
+
+        Redis drops an expired job's data, though its id stays queued.
+        """
         job = self._jobs.get(job_id)
-        if job is None or job.queue_name != self._resolve_queue_name(queue_name):
+        if (
+            job is None
+            or job.queue_name != self._resolve_queue_name(queue_name)
+            or job.expired(timestamp_ms())
+        ):
             raise JobNotFound(job_id)
         return job
 
-    def _snapshot(self, job: _StoredJob) -> JobMetadata:
+    def _snapshot(self, job: StoredJob) -> JobMetadata:
         if job.result is not None:
             done = self._codec.decode_result(job.job_id, job.result)
             return self._codec.metadata(
@@ -117,7 +115,7 @@ class MockArqQueue(ArqQueue):
         info = self._codec.decode_job(job.job_id, job.payload)
         return self._codec.metadata(job.job_id, info, job.status, job.queue_name)
 
-    def _result_snapshot(self, job: _StoredJob) -> JobResult:
+    def _result_snapshot(self, job: StoredJob) -> JobResult:
         if job.result is None:
             raise JobResultUnavailable(job.job_id)
         info = self._codec.decode_result(job.job_id, job.result)
@@ -147,8 +145,35 @@ class MockArqQueue(ArqQueue):
             return False
         if job.result is not None:
             return False
-        self._finish(job, result=asyncio.CancelledError(), success=False)
-        return True
+        if not self._running(job.queue_name):
+            # As a worker allowed to abort jobs would end it at once.
+            self._finish(job, result=asyncio.CancelledError(), success=False)
+            return True
+        # A run_jobs call serves the queue: it gets the request, as arq's
+        # worker does (a deferred job moves to the front of the queue).
+        if not job.in_progress and job.score > timestamp_ms():
+            job.score = 1
+        job.abort_requested = True
+        self._wake_runners(job.queue_name)
+        async with asyncio.timeout(timeout):
+            while True:
+                await asyncio.sleep(_ABORT_POLL_INTERVAL)
+                outcome = self._abort_outcome(job)
+                if outcome is not None:
+                    return outcome
+
+    def _abort_outcome(self, job: StoredJob) -> bool | None:
+        """`abort_job`'s answer once the job has ended, `None` until then."""
+        if self._jobs.get(job.job_id) is not job:
+            return False  # gone without a kept result
+        if job.result is not None:
+            done = self._codec.decode_result(job.job_id, job.result)
+            return not done.success and isinstance(done.result, asyncio.CancelledError)
+        if not self._running(job.queue_name):
+            # The run ended first: the mock ends it, as outside any run.
+            self._finish(job, result=asyncio.CancelledError(), success=False)
+            return True
+        return None
 
     @override
     async def list_jobs(
@@ -170,7 +195,10 @@ class MockArqQueue(ArqQueue):
         if limit is not None:
             pending = pending[: max(limit, 0)]
         listed: list[JobMetadata] = []
+        now = timestamp_ms()
         for job in pending:
+            if job.expired(now):
+                continue  # Redis has its id queued but no data to show
             try:
                 metadata = self._snapshot(job)
             except JobDeserializationError:
@@ -194,6 +222,82 @@ class MockArqQueue(ArqQueue):
     @override
     async def aclose(self) -> None:
         """Nothing to release: the jobs stay readable for assertions."""
+
+    async def run_jobs(
+        self,
+        worker_settings: object,
+        *,
+        advance: float | timedelta = 0,
+        startup: bool = True,
+        ctx: dict[Any, Any] | None = None,
+    ) -> int:
+        """Run every due job of the settings' queue here, as arq's worker would.
+
+        The jobs run in this process and event loop, in the order arq's
+        worker takes them (by score, up to ``max_jobs`` at a time), through
+        arq's own steps: ``on_job_start``, the function with its timeout,
+        ``on_job_end``, the result stored (or not, per ``keep_result``),
+        ``after_job_end``. A function that is not registered, an exception,
+        a timeout (`asyncio.TimeoutError`), `arq.worker.Retry` (the job is
+        deferred and tried again, up to ``max_tries``), an abort request
+        (with ``allow_abort_jobs``) and an expired job (``_expires``) each
+        end as they do with arq, with arq's own messages. The call returns
+        once no job is due and none is running.
+
+        ``ctx`` holds what arq puts there (``job_id``, ``job_try``,
+        ``enqueue_time``, ``score``), the settings' ``ctx``, and what
+        ``on_startup`` added; ``ctx["redis"]`` is a stand-in whose every use
+        raises `MockRedisUnavailable`, since the mock has no Redis.
+
+        Args:
+            worker_settings: The worker's settings, in any form arq's
+                command line accepts: a class, an instance (such as
+                `WorkerSettings`) or a dict.
+            advance: Also run jobs due within this many seconds (or this
+                `timedelta`), without waiting: deferred jobs, and retries
+                whose ``defer`` ends within it, run as if the clock had
+                moved on to their time. By default only jobs due now run;
+                the others stay queued.
+            startup: Run ``on_startup`` before the jobs and ``on_shutdown``
+                after them (once per call, as a worker does once per life);
+                `False` skips both, for a test that sets ``ctx`` itself.
+            ctx: Entries added to the settings' ``ctx`` before
+                ``on_startup`` runs, such as fakes for what jobs use.
+
+        Returns:
+            How many times a job was taken from the queue: each try of a
+            retried job counts, as arq's ``max_burst_jobs`` counts them.
+
+        Raises:
+            RuntimeError: arq refuses the settings (no functions, or a
+                function that is not a coroutine function).
+            TypeError: ``advance`` is not seconds or a `timedelta`.
+            ValueError: ``advance`` is negative.
+            Exception: Whatever a hook raised; the run stops, as arq's
+                worker does.
+        """
+        runner = JobRunner(
+            self._jobs,
+            worker_settings,
+            default_queue_name=self.default_queue_name,
+            advance=advance,
+            startup=startup,
+            ctx=ctx,
+        )
+        self._runners.append(runner)
+        try:
+            return await runner.run()
+        finally:
+            self._runners.remove(runner)
+
+    def _running(self, queue_name: str) -> bool:
+        """Whether a `run_jobs` call is serving this queue now."""
+        return any(runner.queue_name == queue_name for runner in self._runners)
+
+    def _wake_runners(self, queue_name: str) -> None:
+        for runner in self._runners:
+            if runner.queue_name == queue_name:
+                runner.wake()
 
     def jobs(
         self,
@@ -251,7 +355,7 @@ class MockArqQueue(ArqQueue):
         """
         self._finish(self._find(job_id, queue_name), result=result, success=success)
 
-    def _finish(self, job: _StoredJob, *, result: Any, success: bool) -> None:
+    def _finish(self, job: StoredJob, *, result: Any, success: bool) -> None:
         info = self._codec.decode_job(job.job_id, job.payload)
         finish_ms = timestamp_ms()
         payload = serialize_result(
@@ -274,3 +378,33 @@ class MockArqQueue(ArqQueue):
             raise JobSerializationError(msg, job.job_id)
         job.result = payload
         job.in_progress = False
+
+    # safir's private state, kept for apps' tests that read it (see
+    # docs/migrating.md); `jobs` and `list_jobs` are the public way.
+
+    @property
+    def _job_metadata(self) -> JobsByQueue[JobMetadata]:
+        """Safir's queue name -> {job id: `JobMetadata`}, every job included."""
+        return JobsByQueue(self._queue_names, self._queues_with_jobs, self._metadata_in)
+
+    @property
+    def _job_results(self) -> JobsByQueue[JobResult]:
+        """Safir's queue name -> {job id: `JobResult`}, finished jobs only."""
+        return JobsByQueue(self._queue_names, self._queues_with_jobs, self._results_in)
+
+    def _queues_with_jobs(self) -> Iterator[str]:
+        return (job.queue_name for job in self._jobs.values())
+
+    def _metadata_in(self, queue_name: str) -> dict[str, JobMetadata]:
+        return {
+            job.job_id: self._snapshot(job)
+            for job in self._jobs.values()
+            if job.queue_name == queue_name
+        }
+
+    def _results_in(self, queue_name: str) -> dict[str, JobResult]:
+        return {
+            job.job_id: self._result_snapshot(job)
+            for job in self._jobs.values()
+            if job.queue_name == queue_name and job.result is not None
+        }

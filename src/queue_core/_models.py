@@ -23,7 +23,7 @@ class ArqMode(StrEnum):
     """A `RedisArqQueue` connected to the configured Redis."""
 
     test = "test"
-    """A `MockArqQueue`: in memory, jobs never run by themselves."""
+    """A `MockArqQueue`: in memory; jobs run only when a test calls `run_jobs`."""
 
     embedded = "embedded"
     """A private redis-server started for this process, optionally with an

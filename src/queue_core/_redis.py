@@ -8,7 +8,7 @@ import hashlib
 import logging
 import struct
 from collections.abc import Awaitable, Callable, Sequence
-from typing import Any, Final, Self, cast
+from typing import Any, Final, Self
 
 from arq.connections import ArqRedis, RedisSettings
 from arq.constants import (
@@ -55,27 +55,39 @@ _UNBOUNDED: Final = 2**31
 class _Script:
     """A Lua script run by its SHA1, loaded again if Redis forgot it."""
 
-    __slots__ = ("sha", "source")
+    __slots__ = ("sha", "sha_bytes", "source")
 
     def __init__(self, source: str) -> None:
         self.source = source
         self.sha = hashlib.sha1(source.encode(), usedforsecurity=False).hexdigest()
+        self.sha_bytes = self.sha.encode()
 
+
+# Scripts build a job's key names from its id and arq's key prefixes (set
+# into their source), so a call sends the id alone: every argument costs
+# redis-py an encoding pass, and a one-round-trip call is mostly that cost.
+# arq runs on one Redis (no cluster), where scripts may name keys freely.
+_PREFIXES: Final = (
+    f"local jp, rp, ip = '{job_key_prefix}', '{result_key_prefix}', "
+    f"'{in_progress_key_prefix}'\n"
+)
 
 # Enqueue only if the id is new, atomically: what arq does with WATCH/MULTI
 # in three round trips. A job holding this very payload is our own write,
-# sent again after a dropped connection, so retrying is safe. KEYS: job,
-# result, queue. ARGV: ttl ms, payload, score, job id.
+# sent again after a dropped connection, so retrying is safe. KEYS: queue.
+# ARGV: job id, payload, ttl ms, score.
 _ENQUEUE: Final = _Script(
-    """
-local existing = redis.call('GET', KEYS[1])
+    _PREFIXES
+    + """
+local id, payload = ARGV[1], ARGV[2]
+local existing = redis.call('GET', jp .. id)
 if existing then
-  if existing == ARGV[2] then return 1 end
+  if existing == payload then return 1 end
   return 0
 end
-if redis.call('EXISTS', KEYS[2]) == 1 then return 0 end
-redis.call('PSETEX', KEYS[1], ARGV[1], ARGV[2])
-redis.call('ZADD', KEYS[3], ARGV[3], ARGV[4])
+if redis.call('EXISTS', rp .. id) == 1 then return 0 end
+redis.call('PSETEX', jp .. id, ARGV[3], payload)
+redis.call('ZADD', KEYS[1], ARGV[4], id)
 return 1
 """
 )
@@ -121,17 +133,21 @@ return out
 """
 )
 _U8: Final = struct.Struct(">B")
+_NUMKEYS: Final = tuple(b"%d" % count for count in range(5))
+"""EVALSHA's key counts, as redis-py would encode them."""
 _U16: Final = struct.Struct(">H")
 _U32: Final = struct.Struct(">I")
 
 # Everything a read needs, atomically, so a job that finishes mid-read is
-# never seen as missing. KEYS: result, job, in-progress, queue. ARGV: job id.
+# never seen as missing. KEYS: queue. ARGV: job id.
 _READ: Final = _Script(
-    """
-local result = redis.call('GET', KEYS[1])
+    _PREFIXES
+    + """
+local id = ARGV[1]
+local result = redis.call('GET', rp .. id)
 if result then return {result} end
-return {false, redis.call('GET', KEYS[2]), redis.call('ZSCORE', KEYS[4], ARGV[1]),
-        redis.call('EXISTS', KEYS[3])}
+return {false, redis.call('GET', jp .. id), redis.call('ZSCORE', KEYS[1], id),
+        redis.call('EXISTS', ip .. id)}
 """
 )
 
@@ -249,6 +265,9 @@ class RedisArqQueue(ArqQueue):
             pool.job_deserializer,
             expires_extra_ms=pool.expires_extra_ms,
         )
+        # redis-py's stubs say str and int arguments (it takes bytes too),
+        # and type the call for sync and async clients at once.
+        self._evalsha: Callable[..., Awaitable[Any]] = pool.evalsha  # type: ignore[assignment]
 
     @classmethod
     async def initialize(
@@ -321,32 +340,27 @@ class RedisArqQueue(ArqQueue):
             await pipe.execute()
 
     async def _run(
-        self, script: _Script, keys: Sequence[str], args: Sequence[Any]
+        self, script: _Script, keys: Sequence[bytes], args: Sequence[Any]
     ) -> Any:
+        # Bytes where we can: redis-py sends them as they are, where it
+        # would run each str or int through its encoder.
+        call = (script.sha_bytes, _NUMKEYS[len(keys)], *keys, *args)
         async with self._bound(), self._slots:
             try:
-                return await self._evalsha(script, keys, args)
+                return await self._evalsha(*call)
             except NoScriptError:
                 await self._pool.script_load(script.source)
-                return await self._evalsha(script, keys, args)
-
-    async def _evalsha(
-        self, script: _Script, keys: Sequence[str], args: Sequence[Any]
-    ) -> Any:
-        # redis-py types evalsha for sync and async clients at once.
-        reply: Awaitable[Any] = self._pool.evalsha(  # type: ignore[assignment]
-            script.sha, len(keys), *keys, *args
-        )
-        return await reply
+                return await self._evalsha(*call)
 
     @staticmethod
-    def _enqueue_call(job: PlannedJob) -> tuple[list[str], list[Any]]:
-        keys = [
-            job_key_prefix + job.job_id,
-            result_key_prefix + job.job_id,
-            job.queue_name,
+    def _enqueue_call(job: PlannedJob) -> tuple[list[bytes], list[bytes]]:
+        args = [
+            job.job_id.encode(),
+            job.payload,
+            b"%d" % job.expires_ms,
+            b"%d" % job.score,
         ]
-        return keys, [job.expires_ms, job.payload, job.score, job.job_id]
+        return [job.queue_name.encode()], args
 
     @override
     async def _store(self, job: PlannedJob) -> JobMetadata:
@@ -419,13 +433,10 @@ class RedisArqQueue(ArqQueue):
         return replies
 
     async def _read(self, job_id: str, queue_name: str) -> list[Any]:
-        keys = [
-            result_key_prefix + job_id,
-            job_key_prefix + job_id,
-            in_progress_key_prefix + job_id,
-            queue_name,
-        ]
-        return cast(list[Any], await self._run(_READ, keys, [job_id]))
+        reply: list[Any] = await self._run(
+            _READ, [queue_name.encode()], [job_id.encode()]
+        )
+        return reply
 
     def _finished(
         self, job_id: str, payload: bytes, queue_name: str
@@ -477,7 +488,11 @@ class RedisArqQueue(ArqQueue):
         timeout: float | None = None,
     ) -> bool:
         name = self._resolve_queue_name(queue_name)
-        keys = [result_key_prefix + job_id, name, abort_jobs_ss]
+        keys = [
+            (result_key_prefix + job_id).encode(),
+            name.encode(),
+            abort_jobs_ss.encode(),
+        ]
         reply = await self._run(_ABORT, keys, [job_id, timestamp_ms()])
         if reply[0] != 2:  # noqa: PLR2004 - the script's "abort requested"
             return False
@@ -512,7 +527,7 @@ class RedisArqQueue(ArqQueue):
             count = _LIST_CHUNK if remaining is None else min(_LIST_CHUNK, remaining)
             flat = await self._run(
                 _LIST,
-                [name],
+                [name.encode()],
                 [job_key_prefix, in_progress_key_prefix, start, start + count - 1],
             )
             rows = len(flat) // 4

@@ -7,13 +7,20 @@ queue-core, so it imports nothing but pytest until a fixture is used.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import timedelta
 from typing import Any, Protocol
 
 import pytest
 
 import queue_core
 
-__all__ = ["InstallMockArqQueue", "install_mock_arq_queue", "mock_arq_queue"]
+__all__ = [
+    "InstallMockArqQueue",
+    "RunArqJobs",
+    "install_mock_arq_queue",
+    "mock_arq_queue",
+    "run_arq_jobs",
+]
 
 
 class InstallMockArqQueue(Protocol):
@@ -23,6 +30,21 @@ class InstallMockArqQueue(Protocol):
         self, app: Any, state_key: str = "arq_queue"
     ) -> queue_core.MockArqQueue:
         """Put the test's mock on ``app.state`` before the app starts."""
+        ...
+
+
+class RunArqJobs(Protocol):
+    """Type of the `run_arq_jobs` fixture, for test annotations."""
+
+    async def __call__(
+        self,
+        worker_settings: object,
+        *,
+        advance: float | timedelta = 0,
+        startup: bool = True,
+        ctx: dict[Any, Any] | None = None,
+    ) -> int:
+        """Run the test's due jobs with these worker settings; how many ran."""
         ...
 
 
@@ -55,3 +77,13 @@ def install_mock_arq_queue(
     for app, state_key in installed:
         if getattr(app.state, state_key, None) is mock_arq_queue:
             delattr(app.state, state_key)
+
+
+@pytest.fixture
+def run_arq_jobs(mock_arq_queue: queue_core.MockArqQueue) -> RunArqJobs:
+    """`MockArqQueue.run_jobs` of this test's `mock_arq_queue`.
+
+    ``await run_arq_jobs(WorkerSettings)`` runs the jobs the test queued,
+    with the app's own worker settings, as arq's worker would.
+    """
+    return mock_arq_queue.run_jobs

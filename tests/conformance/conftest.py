@@ -10,11 +10,14 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 import pytest
 from arq.connections import RedisSettings
+from arq.utils import timestamp_ms, to_ms
 from redis.asyncio import Redis
 
 from queue_core import (
@@ -45,6 +48,7 @@ class Backend:
     queue: ArqQueue
     start_worker_for: Callable[[str], Any]
     redis: Redis | None = None
+    start_settings_worker: Callable[[str], WorkerProcess] | None = None
 
     @property
     def mock(self) -> MockArqQueue | None:
@@ -93,6 +97,46 @@ class Backend:
         return await self.queue.wait_for_result(
             job_id, queue_name, timeout=WAIT, poll_interval=0.02
         )
+
+    @asynccontextmanager
+    async def running(
+        self, settings: str, *, advance: float | timedelta = 0
+    ) -> AsyncIterator[None]:
+        """Run the jobs on `workers.RUN_QUEUE` with ``tests.workers.<settings>``
+        while the block runs, then until none is due within ``advance``.
+
+        The mock: `MockArqQueue.run_jobs` in a task. Redis: a real worker
+        with those settings, stopped once no job is due within ``advance``
+        of now (so it waits out what the mock skips over).
+        """
+        if self.mock is not None:
+            run = asyncio.create_task(
+                self.mock.run_jobs(getattr(workers, settings), advance=advance)
+            )
+            try:
+                yield
+                async with asyncio.timeout(WAIT):
+                    await run
+            finally:
+                run.cancel()
+            return
+        assert self.redis is not None
+        assert self.start_settings_worker is not None
+        worker = await asyncio.to_thread(self.start_settings_worker, settings)
+        try:
+            yield
+            async with asyncio.timeout(WAIT):
+                while await self.redis.zcount(
+                    workers.RUN_QUEUE, "-inf", timestamp_ms() + to_ms(advance)
+                ):
+                    await asyncio.sleep(0.02)
+        finally:
+            await asyncio.to_thread(worker.stop)
+
+    async def run(self, settings: str, *, advance: float | timedelta = 0) -> None:
+        """Run the due jobs on `workers.RUN_QUEUE`, as `running` does."""
+        async with self.running(settings, advance=advance):
+            pass
 
     async def stored_keys(self) -> int:
         """How many keys Redis holds (the mock: how many jobs), to show
@@ -146,10 +190,26 @@ async def backend(
             start_worker(redis_url, queue_name, tmp_path_factory.mktemp("worker"))
         )
 
+    def start_settings_worker(name: str) -> WorkerProcess:
+        worker = start_worker(
+            redis_url,
+            workers.RUN_QUEUE,
+            tmp_path_factory.mktemp("worker"),
+            settings_path=f"tests.workers.{name}",
+        )
+        extra_workers.append(worker)
+        return worker
+
     queue = await RedisArqQueue.initialize(settings, default_queue_name=IDLE_QUEUE)
     client = Redis.from_url(redis_url)
     try:
-        yield Backend("redis", queue, start_worker_for=start_worker_for, redis=client)
+        yield Backend(
+            "redis",
+            queue,
+            start_worker_for=start_worker_for,
+            redis=client,
+            start_settings_worker=start_settings_worker,
+        )
     finally:
         await queue.aclose()
         await client.aclose()

@@ -363,10 +363,41 @@ def _openssl(*args: str | Path, cwd: Path) -> None:
     )
 
 
+CA_EXTENSIONS = """\
+[req]
+distinguished_name = subject
+x509_extensions = ca
+prompt = no
+[subject]
+[ca]
+basicConstraints = critical, CA:TRUE
+keyUsage = critical, keyCertSign, cRLSign
+subjectKeyIdentifier = hash
+authorityKeyIdentifier = keyid:always
+"""
+"""What a strict verifier (Python 3.13's ``VERIFY_X509_STRICT``) wants of a CA.
+
+Given as the whole ``-config``, so the machine's openssl.cnf adds nothing.
+"""
+
+SERVER_EXTENSIONS = """\
+basicConstraints = critical, CA:FALSE
+keyUsage = critical, digitalSignature
+extendedKeyUsage = serverAuth
+subjectAltName = IP:127.0.0.1, DNS:localhost
+subjectKeyIdentifier = hash
+authorityKeyIdentifier = keyid, issuer
+"""
+"""A server certificate for 127.0.0.1 and localhost, as strict verifiers want."""
+
+
 def _new_ca(directory: Path, name: str) -> tuple[Path, Path]:
     cert, key = directory / f"{name}.crt", directory / f"{name}.key"
+    config = directory / "ca.cnf"
+    config.write_text(CA_EXTENSIONS)
     _openssl(
-        "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
+        "req", "-x509", "-config", config,
+        "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
         "-nodes", "-keyout", key, "-out", cert, "-days", "2",
         "-subj", f"/CN=queue-core test {name}",
         cwd=directory,
@@ -383,15 +414,16 @@ def tls_files(tmp_path_factory: pytest.TempPathFactory) -> TlsFiles:
     ca_cert, ca_key = _new_ca(directory, "ca")
     other_ca_cert, _ = _new_ca(directory, "other-ca")
     key, request, cert = (directory / f"server.{x}" for x in ("key", "csr", "crt"))
-    (directory / "san.cnf").write_text("subjectAltName=IP:127.0.0.1\n")
+    (directory / "server.cnf").write_text(SERVER_EXTENSIONS)
     _openssl(
-        "req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
+        "req", "-new", "-config", directory / "ca.cnf",
+        "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
         "-nodes", "-keyout", key, "-out", request, "-subj", "/CN=127.0.0.1",
         cwd=directory,
     )  # fmt: skip
     _openssl(
         "x509", "-req", "-in", request, "-CA", ca_cert, "-CAkey", ca_key,
-        "-CAcreateserial", "-out", cert, "-days", "2", "-extfile", "san.cnf",
+        "-CAcreateserial", "-out", cert, "-days", "2", "-extfile", "server.cnf",
         cwd=directory,
     )  # fmt: skip
     return TlsFiles(ca_cert, cert, key, other_ca_cert)

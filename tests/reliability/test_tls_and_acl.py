@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import socket
+import ssl
 from collections.abc import Iterator
 
 import pytest
@@ -50,6 +52,21 @@ async def test_a_tls_only_redis_is_used_through_a_rediss_url(
         read_back = await queue.get_job_metadata(job.id)
 
     assert read_back == job
+
+
+def test_the_test_certificates_pass_the_strict_checks_of_python_3_13(
+    tls_redis: int, tls_files: TlsFiles
+) -> None:
+    context = ssl.create_default_context(cafile=tls_files.ca_cert)
+    context.verify_flags |= ssl.VERIFY_X509_STRICT
+    with (
+        socket.create_connection(("127.0.0.1", tls_redis), timeout=5) as raw,
+        context.wrap_socket(raw, server_hostname="127.0.0.1") as tls,
+    ):
+        tls.sendall(b"PING\r\n")
+        reply = tls.recv(64)
+
+    assert reply == b"+PONG\r\n"
 
 
 async def test_a_tls_redis_with_an_untrusted_certificate_is_refused_naming_it(

@@ -19,7 +19,9 @@ from arq.connections import RedisSettings
 from arq.constants import default_queue_name as arq_default_queue_name
 from arq.jobs import Deserializer, Serializer
 from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import InvalidResponse
 from redis.exceptions import TimeoutError as RedisTimeoutError
+from typing_extensions import override
 
 from queue_core._config import build_arq_redis_settings
 from queue_core._exceptions import ArqJobError, JobNotFound, JobResultUnavailable
@@ -79,7 +81,7 @@ class ExitCode(enum.IntEnum):
     """The job has not finished, or did not within ``--wait``."""
 
     CONNECTION = 5
-    """Redis is unreachable or misconfigured (URL, password, serializer)."""
+    """Redis is unreachable, misconfigured (URL, password, serializer), or not Redis."""
 
     UNKNOWN_TASK = 6
     """``enqueue --worker-settings``: the settings do not register the task."""
@@ -175,6 +177,18 @@ def _apply(command: _F, *decorators: Callable[[_F], _F]) -> _F:
     return command
 
 
+class _EnvvarForCommands(click.Option):
+    """A group option whose help names the variable its commands read.
+
+    The group itself never reads it: ``demo`` must not pick up
+    ``$QUEUE_CORE_REDIS_URL``, and the other commands read it themselves.
+    """
+
+    @override
+    def resolve_envvar_value(self, ctx: click.Context) -> str | None:
+        return None
+
+
 def _remembered(*declarations: str, **settings: Any) -> Callable[[_F], _F]:
     """An option shared by the commands, gathered by `_remember`."""
     envvar = settings.get("envvar")
@@ -229,13 +243,27 @@ def _group_options(command: _F) -> _F:
     """The commands' shared options, accepted before the command too."""
     return _apply(
         command,
-        _remembered("--redis-url", metavar="URL", help="Redis URL."),
-        _remembered("--redis-password", metavar="PASSWORD", help="Redis password."),
+        _remembered(
+            "--redis-url",
+            metavar="URL",
+            envvar=URL_ENV,
+            cls=_EnvvarForCommands,
+            help="Redis URL (demo reads only the option).",
+        ),
+        _remembered(
+            "--redis-password",
+            metavar="PASSWORD",
+            envvar=PASSWORD_ENV,
+            cls=_EnvvarForCommands,
+            help="Redis password.",
+        ),
         _remembered("--json", "as_json", is_flag=True, help=_JSON_HELP),
         _remembered("--queue", "queue_name", metavar="NAME", help=_QUEUE_HELP),
         _remembered(
             "--serializer",
             type=click.Choice(sorted(_SERIALIZERS)),
+            envvar=SERIALIZER_ENV,
+            cls=_EnvvarForCommands,
             help="Job serializer; must match the workers' and the apps'.",
         ),
     )
@@ -288,6 +316,13 @@ def _failure(exc: Exception, options: _Options) -> _CliError:
         )
     elif isinstance(exc, ArqJobError | ValueError | TypeError):
         message = detail
+    elif isinstance(exc, InvalidResponse):
+        kind = _Unreachable
+        server = f"the server at {options.where()}" if options.redis_url else "it"
+        message = (
+            f"{server} answered, but not as Redis does: "
+            f"is this port a Redis server? ({detail})"
+        )
     elif isinstance(exc, RedisConnectionError | RedisTimeoutError | OSError):
         kind = _Unreachable
         if options.redis_url:
