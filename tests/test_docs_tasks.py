@@ -28,7 +28,7 @@ def test_the_typed_tasks_testing_example_passes_under_pytest() -> None:
     )
 
     assert done.returncode == 0, done.stdout + done.stderr
-    assert "3 passed" in done.stdout
+    assert "4 passed" in done.stdout
 
 
 def test_the_string_form_and_a_typed_task_enqueue_the_same_job() -> None:

@@ -59,7 +59,7 @@ async def enqueue_with_options(queue: ArqQueue) -> JobMetadata[str]:
     once = send_report.options(job_id="send-2026-11", defer_by=1)
     job = await queue.enqueue(once, "2026-11", to="ops@example.test")
     try:
-        await queue.enqueue(once, "2026-11", to="ops@example.test")
+        await queue.enqueue(once, "2026-12", to="ops@example.test")
     except JobNotQueued as refused:  # the same id again, as with _job_id
         print(f"refused a second {refused.job_id}")
     # --8<-- [end:options]
