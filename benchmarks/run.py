@@ -36,6 +36,7 @@ DEFAULT_OUTPUT = Path(__file__).resolve().parent / "results" / "latest.json"
 
 PARTS: dict[str, Any] = {
     "enqueue": suites.bench_enqueue,
+    "by-task": suites.bench_by_task,
     "metadata": suites.bench_metadata,
     "reads": suites.bench_reads,
     "results": suites.bench_results,

@@ -24,6 +24,7 @@ from benchmarks.harness import (
     measure,
     percentile,
 )
+from benchmarks.worker import noop
 from queue_core import (
     JobMetadata,
     JobSpec,
@@ -62,6 +63,16 @@ LIMIT_NOTE = (
     "arq's own result read, the least a one-round-trip call can do; "
     "on an unbounded arq pool"
 )
+BY_TASK = "enqueue by name and by typed task, alternating call by call"
+BY_TASK_PAIRS = {
+    implementation: (
+        f'{implementation}: enqueue("noop")',
+        f"{implementation}: enqueue(noop), a typed task",
+    )
+    for implementation in (OURS, MOCK)
+}
+"""Per implementation: its by-name row and its by-task row."""
+BY_TASK_WARMUP = 20
 READ_SCRIPT = "EVALSHA of queue-core's read script"
 READ_MULTI = "MULTI/EXEC pipeline: GET, GET, ZSCORE, EXISTS"
 READ_PIPELINE = "pipeline without MULTI: the same 4 commands"
@@ -227,6 +238,53 @@ async def bench_enqueue(ctx: Context) -> list[Row]:
         await _limit_case(ctx),
     ]
     return await _both_modes(ctx, ENQUEUE, cases)
+
+
+async def bench_by_task(ctx: Context) -> list[Row]:
+    """Enqueue the same no-op job by name and by typed task, call by call.
+
+    The two calls alternate (in alternating order), so each pair sees the
+    same load, and the ratio of their median latencies measures what a
+    task costs over a name even on a busy machine; rates are per round of
+    ``calls / rounds`` pairs.
+    """
+    mock = MockArqQueue(default_queue_name=QUEUE)
+    rows: list[Row] = []
+    for implementation, queue in ((OURS, ctx.ours), (MOCK, mock)):
+        by_name, by_task = BY_TASK_PAIRS[implementation]
+        calls = [
+            (by_name, lambda q=queue: q.enqueue("noop")),
+            (by_task, lambda q=queue: q.enqueue(noop)),
+        ]
+        latencies: dict[str, list[float]] = {by_name: [], by_task: []}
+        clock = time.perf_counter
+        for index in range(BY_TASK_WARMUP + ctx.sizes.calls):
+            for name, call in calls if index % 2 == 0 else reversed(calls):
+                began = clock()
+                await call()
+                if index >= BY_TASK_WARMUP:
+                    latencies[name].append(clock() - began)
+        rows += [
+            _latency_row(name, values, ctx.sizes.rounds)
+            for name, values in latencies.items()
+        ]
+    return rows
+
+
+def _latency_row(implementation: str, latencies: list[float], rounds: int) -> Row:
+    per_round = max(1, len(latencies) // rounds)
+    chunks = [latencies[i : i + per_round] for i in range(0, len(latencies), per_round)]
+    return Row(
+        operation=BY_TASK,
+        implementation=implementation,
+        mode=SEQUENTIAL,
+        calls=len(latencies),
+        ops_per_s=len(latencies) / sum(latencies),
+        p50_ms=percentile(latencies, 0.50) * 1000,
+        p99_ms=percentile(latencies, 0.99) * 1000,
+        note="calls alternate with the other row's; rate: all calls",
+        round_rates=[len(chunk) / sum(chunk) for chunk in chunks],
+    )
 
 
 async def bench_metadata(ctx: Context) -> list[Row]:

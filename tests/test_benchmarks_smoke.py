@@ -71,6 +71,11 @@ def _expected_rows() -> set[tuple[str, str, str]]:
     batch = suites.enqueue_many_operation(suites.QUICK.batch_jobs)
     rows |= {(batch, suites.OURS, BATCH), (batch, suites.MOCK, BATCH)}
     rows |= {
+        (suites.BY_TASK, implementation, SEQUENTIAL)
+        for pair in suites.BY_TASK_PAIRS.values()
+        for implementation in pair
+    }
+    rows |= {
         (suites.PROXIED, implementation, SEQUENTIAL)
         for implementation in (suites.OURS, suites.BASELINE, suites.PROXIED_PING)
     }
@@ -139,7 +144,7 @@ def test_a_quick_run_checks_every_target_on_its_own_numbers(
 ) -> None:
     names = [target["name"] for target in quick_run["targets"]]
 
-    assert len(names) == (16 if shutil.which("redis-benchmark") else 15)
+    assert len(names) == (18 if shutil.which("redis-benchmark") else 17)
     assert all(target["measured"] > 0 for target in quick_run["targets"])
     assert all(isinstance(target["met"], bool) for target in quick_run["targets"])
 

@@ -40,6 +40,7 @@ if TYPE_CHECKING:
         msgpack_deserializer,
         msgpack_serializer,
     )
+    from ._tasks import Task, TaskOptions, task
 
 _SOURCES: dict[str, str] = {
     "ExitCode": "._cli",
@@ -64,6 +65,8 @@ _SOURCES: dict[str, str] = {
     "RedisArqQueue": "._redis",
     "ResultPage": "._models",
     "RemoteJobError": "._serializers",
+    "Task": "._tasks",
+    "TaskOptions": "._tasks",
     "WorkerSettings": "._config",
     "build_arq_redis_settings": "._config",
     "find_redis_server": "._embedded",
@@ -72,6 +75,7 @@ _SOURCES: dict[str, str] = {
     "msgpack_deserializer": "._serializers",
     "msgpack_serializer": "._serializers",
     "open_arq_queue": "._factory",
+    "task": "._tasks",
 }
 
 __all__ = [
@@ -97,6 +101,8 @@ __all__ = [
     "RedisArqQueue",
     "RemoteJobError",
     "ResultPage",
+    "Task",
+    "TaskOptions",
     "WorkerSettings",
     "build_arq_redis_settings",
     "find_redis_server",
@@ -105,6 +111,7 @@ __all__ = [
     "msgpack_deserializer",
     "msgpack_serializer",
     "open_arq_queue",
+    "task",
 ]
 
 

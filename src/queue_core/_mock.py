@@ -128,9 +128,7 @@ class MockArqQueue(ArqQueue):
         return self._snapshot(self._find(job_id, queue_name))
 
     @override
-    async def get_job_result(
-        self, job_id: str, queue_name: str | None = None
-    ) -> JobResult:
+    async def _get_job_result(self, job_id: str, queue_name: str | None) -> JobResult:
         return self._result_snapshot(self._find(job_id, queue_name))
 
     @override

@@ -5,9 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, Generic
 
 from arq.jobs import JobStatus
+from typing_extensions import TypeVar
 
 __all__ = [
     "ArqMode",
@@ -17,6 +18,9 @@ __all__ = [
     "QueueCounts",
     "ResultPage",
 ]
+
+ResultT_co = TypeVar("ResultT_co", covariant=True, default=Any)
+"""What a job's task returns; `Any` when the job was named by a string."""
 
 
 class ArqMode(StrEnum):
@@ -34,8 +38,13 @@ class ArqMode(StrEnum):
 
 
 @dataclass
-class JobMetadata:
-    """Information about a job, as read at one moment."""
+class JobMetadata(Generic[ResultT_co]):
+    """Information about a job, as read at one moment.
+
+    ``JobMetadata[R]`` is a job whose task returns ``R``, as
+    ``enqueue(task, ...)`` returns it; plain ``JobMetadata`` is
+    ``JobMetadata[Any]``.
+    """
 
     id: str
     """The job's id."""
@@ -60,8 +69,12 @@ class JobMetadata:
 
 
 @dataclass
-class JobResult(JobMetadata):
-    """A finished job's result together with its metadata."""
+class JobResult(JobMetadata[ResultT_co]):
+    """A finished job's result together with its metadata.
+
+    ``JobResult[R]`` comes from ``get_job_result`` or ``wait_for_result``
+    given a ``JobMetadata[R]``; plain ``JobResult`` is ``JobResult[Any]``.
+    """
 
     start_time: datetime
     """When a worker started the job."""
@@ -72,8 +85,11 @@ class JobResult(JobMetadata):
     success: bool
     """`True` if the task returned, `False` if it raised (or was aborted)."""
 
-    result: Any
-    """The task's return value, or the exception it raised."""
+    result: ResultT_co
+    """The task's return value if `success`, else the exception it raised.
+
+    Typed as the return value: check `success` before relying on the type.
+    """
 
 
 @dataclass(frozen=True)

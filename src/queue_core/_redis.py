@@ -496,9 +496,7 @@ class RedisArqQueue(ArqQueue):
         return self._codec.metadata(job_id, info, status, name)
 
     @override
-    async def get_job_result(
-        self, job_id: str, queue_name: str | None = None
-    ) -> JobResult:
+    async def _get_job_result(self, job_id: str, queue_name: str | None) -> JobResult:
         name = self._resolve_queue_name(queue_name)
         reply = await self._read(job_id, name)
         if reply[0] is not None:
