@@ -26,7 +26,7 @@ from typing import Any
 
 from arq.connections import create_pool
 
-from benchmarks import processes, report, suites
+from benchmarks import browser, processes, report, suites
 from benchmarks.baseline import SafirStyleQueue
 from benchmarks.harness import Row
 from queue_core import EmbeddedRedis, RedisArqQueue, build_arq_redis_settings
@@ -36,12 +36,15 @@ DEFAULT_OUTPUT = Path(__file__).resolve().parent / "results" / "latest.json"
 
 PARTS: dict[str, Any] = {
     "enqueue": suites.bench_enqueue,
+    "by-task": suites.bench_by_task,
+    "telemetry": suites.bench_telemetry,
     "metadata": suites.bench_metadata,
     "reads": suites.bench_reads,
     "results": suites.bench_results,
     "batches": suites.bench_batches,
     "proxied": suites.bench_proxied,
     "end-to-end": suites.bench_end_to_end,
+    "browser": browser.bench_browser,
 }
 """Every part of the benchmark, by the name ``--only`` takes."""
 

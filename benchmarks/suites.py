@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import statistics
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,6 +25,7 @@ from benchmarks.harness import (
     measure,
     percentile,
 )
+from benchmarks.worker import noop
 from queue_core import (
     JobMetadata,
     JobSpec,
@@ -49,11 +51,6 @@ REDIS_ZADD = "redis-benchmark ZADD"
 
 OURS = "queue-core RedisArqQueue"
 OURS_UNTIMED = "queue-core RedisArqQueue, socket_timeout=None"
-OURS_UNTRACED = "queue-core RedisArqQueue, telemetry=False"
-UNTRACED_NOTE = (
-    "the row above has telemetry on: OpenTelemetry's API installed, no SDK "
-    "configured (this process sets none)"
-)
 BASELINE = "safir-style: enqueue_job + Job.info + Job.status"
 BASELINE_METADATA = "safir-style: Job.info + Job.status"
 BASELINE_RESULT = "safir-style: Job.info + Job.status + Job.result_info"
@@ -67,6 +64,25 @@ LIMIT_NOTE = (
     "arq's own result read, the least a one-round-trip call can do; "
     "on an unbounded arq pool"
 )
+BY_TASK = "enqueue by name and by typed task, alternating call by call"
+BY_TASK_PAIRS = {
+    implementation: (
+        f'{implementation}: enqueue("noop")',
+        f"{implementation}: enqueue(noop), a typed task",
+    )
+    for implementation in (OURS, MOCK)
+}
+"""Per implementation: its by-name row and its by-task row."""
+BY_TASK_WARMUP = 20
+TELEMETRY = "enqueue with telemetry off and on (API, no SDK), alternating call by call"
+TELEMETRY_PAIRS = {
+    implementation: (
+        f"{implementation}, telemetry=False",
+        f"{implementation}, telemetry on: OpenTelemetry API, no SDK",
+    )
+    for implementation in (OURS, MOCK)
+}
+"""Per implementation: its row without telemetry and its row with it."""
 READ_SCRIPT = "EVALSHA of queue-core's read script"
 READ_MULTI = "MULTI/EXEC pipeline: GET, GET, ZSCORE, EXISTS"
 READ_PIPELINE = "pipeline without MULTI: the same 4 commands"
@@ -101,6 +117,8 @@ class Sizes:
     e2e_tuned_jobs: int
     redis_benchmark_plain: int
     redis_benchmark_pipelined: int
+    browser_jobs: int = 100_000
+    browser_calls: int = 1000
 
 
 FULL = Sizes(
@@ -126,6 +144,8 @@ QUICK = Sizes(
     e2e_tuned_jobs=50,
     redis_benchmark_plain=1000,
     redis_benchmark_pipelined=10_000,
+    browser_jobs=1000,
+    browser_calls=40,
 )
 
 
@@ -216,11 +236,6 @@ async def bench_enqueue(ctx: Context) -> list[Row]:
     cases = [
         Case(OURS, lambda _: ctx.ours.enqueue("noop")),
         Case(
-            OURS_UNTRACED,
-            lambda _: ctx.ours_untraced.enqueue("noop"),
-            note=UNTRACED_NOTE,
-        ),
-        Case(
             OURS_UNTIMED,
             lambda _: ctx.ours_untimed.enqueue("noop"),
             note=UNTIMED_NOTE,
@@ -235,6 +250,94 @@ async def bench_enqueue(ctx: Context) -> list[Row]:
         await _limit_case(ctx),
     ]
     return await _both_modes(ctx, ENQUEUE, cases)
+
+
+async def bench_by_task(ctx: Context) -> list[Row]:
+    """Enqueue the same no-op job by name and by typed task, call by call.
+
+    The two calls alternate (in alternating order), so each pair sees the
+    same load, and the ratio of their median latencies measures what a
+    task costs over a name even on a busy machine; rates are per round of
+    ``calls / rounds`` pairs.
+    """
+    mock = MockArqQueue(default_queue_name=QUEUE)
+    rows: list[Row] = []
+    for implementation, queue in ((OURS, ctx.ours), (MOCK, mock)):
+        by_name, by_task = BY_TASK_PAIRS[implementation]
+        rows += await _alternating(
+            ctx,
+            BY_TASK,
+            [
+                (by_name, functools.partial(queue.enqueue, "noop")),
+                (by_task, functools.partial(queue.enqueue, noop)),
+            ],
+        )
+    return rows
+
+
+async def bench_telemetry(ctx: Context) -> list[Row]:
+    """Enqueue with telemetry off and on, call by call, as `bench_by_task`.
+
+    Telemetry on means OpenTelemetry's API installed and no SDK configured
+    (the benchmark sets none): what an app that never asked for telemetry
+    pays for it.
+    """
+    mocks = (
+        MockArqQueue(default_queue_name=QUEUE, telemetry=False),
+        MockArqQueue(default_queue_name=QUEUE),
+    )
+    rows: list[Row] = []
+    for implementation, (off, on) in (
+        (OURS, (ctx.ours_untraced, ctx.ours)),
+        (MOCK, mocks),
+    ):
+        without, with_telemetry = TELEMETRY_PAIRS[implementation]
+        rows += await _alternating(
+            ctx,
+            TELEMETRY,
+            [
+                (without, functools.partial(off.enqueue, "noop")),
+                (with_telemetry, functools.partial(on.enqueue, "noop")),
+            ],
+        )
+    return rows
+
+
+async def _alternating(
+    ctx: Context, operation: str, calls: list[tuple[str, Callable[[], Awaitable[Any]]]]
+) -> list[Row]:
+    """Two calls alternating (in alternating order), each pair under the
+    same load, after a warm-up; a row each, rated from its latencies."""
+    latencies: dict[str, list[float]] = {name: [] for name, _ in calls}
+    clock = time.perf_counter
+    for index in range(BY_TASK_WARMUP + ctx.sizes.calls):
+        for name, call in calls if index % 2 == 0 else reversed(calls):
+            began = clock()
+            await call()
+            if index >= BY_TASK_WARMUP:
+                latencies[name].append(clock() - began)
+    return [
+        _latency_row(operation, name, values, ctx.sizes.rounds)
+        for name, values in latencies.items()
+    ]
+
+
+def _latency_row(
+    operation: str, implementation: str, latencies: list[float], rounds: int
+) -> Row:
+    per_round = max(1, len(latencies) // rounds)
+    chunks = [latencies[i : i + per_round] for i in range(0, len(latencies), per_round)]
+    return Row(
+        operation=operation,
+        implementation=implementation,
+        mode=SEQUENTIAL,
+        calls=len(latencies),
+        ops_per_s=len(latencies) / sum(latencies),
+        p50_ms=percentile(latencies, 0.50) * 1000,
+        p99_ms=percentile(latencies, 0.99) * 1000,
+        note="calls alternate with the other row's; rate: all calls",
+        round_rates=[len(chunk) / sum(chunk) for chunk in chunks],
+    )
 
 
 async def bench_metadata(ctx: Context) -> list[Row]:

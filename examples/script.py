@@ -14,10 +14,11 @@ import asyncio
 import os
 from typing import Any
 
-from queue_core import ArqMode, build_arq_redis_settings, open_arq_queue
+from queue_core import ArqMode, build_arq_redis_settings, open_arq_queue, task
 from queue_core import WorkerSettings as QueueWorkerSettings
 
 
+@task
 async def add(ctx: dict[Any, Any], a: int, b: int) -> int:  # noqa: ARG001 - arq passes ctx to every task
     """Add two numbers, slowly enough to be worth a queue in real life."""
     return a + b
@@ -42,11 +43,11 @@ async def run(a: int, b: int, redis_url: str | None) -> int:
             ArqMode.production, redis_settings=build_arq_redis_settings(redis_url)
         )
     async with queue:
-        job = await queue.enqueue("add", a, b)
+        job = await queue.enqueue(add, a, b)  # checked: add takes two ints
         print(f"Queued job {job.id}")
-        result = await queue.wait_for_result(job.id, timeout=60)
+        result = await queue.wait_for_result(job, timeout=60)
         print(f"{job.name}({a}, {b}) = {result.result}")
-        return int(result.result)
+        return result.result  # an int, as add returns
 
 
 def main() -> None:

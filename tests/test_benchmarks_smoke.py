@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from benchmarks import suites
+from benchmarks import browser, suites
 from benchmarks.harness import BATCH, CONCURRENT, SEQUENTIAL
 
 from queue_core import find_redis_server
@@ -36,7 +36,6 @@ def _expected_rows() -> set[tuple[str, str, str]]:
     per_operation = {
         suites.ENQUEUE: (
             *ours,
-            suites.OURS_UNTRACED,
             suites.BASELINE,
             suites.RAW_ENQUEUE,
             suites.MOCK,
@@ -72,6 +71,15 @@ def _expected_rows() -> set[tuple[str, str, str]]:
     batch = suites.enqueue_many_operation(suites.QUICK.batch_jobs)
     rows |= {(batch, suites.OURS, BATCH), (batch, suites.MOCK, BATCH)}
     rows |= {
+        (operation, implementation, SEQUENTIAL)
+        for operation, pairs in (
+            (suites.BY_TASK, suites.BY_TASK_PAIRS),
+            (suites.TELEMETRY, suites.TELEMETRY_PAIRS),
+        )
+        for pair in pairs.values()
+        for implementation in pair
+    }
+    rows |= {
         (suites.PROXIED, implementation, SEQUENTIAL)
         for implementation in (suites.OURS, suites.BASELINE, suites.PROXIED_PING)
     }
@@ -82,6 +90,12 @@ def _expected_rows() -> set[tuple[str, str, str]]:
             BATCH,
         )
         for label, poll_delay, max_jobs in suites.WORKER_CONFIGS
+    }
+    jobs = suites.QUICK.browser_jobs
+    rows |= {
+        (operation, browser.BROWSER, mode)
+        for operation in (browser.queues_operation(jobs), browser.jobs_operation(jobs))
+        for mode in both
     }
     if shutil.which("redis-benchmark"):
         rows |= {
@@ -134,7 +148,7 @@ def test_a_quick_run_checks_every_target_on_its_own_numbers(
 ) -> None:
     names = [target["name"] for target in quick_run["targets"]]
 
-    assert len(names) == (18 if shutil.which("redis-benchmark") else 17)
+    assert len(names) == (20 if shutil.which("redis-benchmark") else 19)
     assert all(target["measured"] > 0 for target in quick_run["targets"])
     assert all(isinstance(target["met"], bool) for target in quick_run["targets"])
 

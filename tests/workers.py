@@ -26,6 +26,7 @@ from queue_core import (
     json_serializer,
     msgpack_deserializer,
     msgpack_serializer,
+    task,
 )
 
 REDIS_URL_ENV = "QUEUE_CORE_TEST_WORKER_REDIS_URL"
@@ -67,12 +68,19 @@ async def noop(ctx: dict[Any, Any]) -> None:
     """Do nothing, as fast as possible."""
 
 
+@task
+async def multiply(ctx: dict[Any, Any], a: int, b: int) -> int:
+    """Return a * b: a typed task, enqueued by reference."""
+    return a * b
+
+
 FUNCTIONS: list[Callable[..., Coroutine[Any, Any, Any]]] = [
     echo,
     add,
     fail,
     sleep,
     noop,
+    multiply,
 ]
 
 

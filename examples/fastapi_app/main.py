@@ -26,7 +26,7 @@ async def create_job(
     response: Response,
 ) -> JobResponse:
     """Queue a job; its URL is in the ``Location`` header."""
-    job = await arq_queue.enqueue(job_request.task, **job_request.task_arguments())
+    job = await job_request.enqueue(arq_queue)
     response.headers["Location"] = str(request.url_for("get_job", job_id=job.id))
     return JobResponse.from_metadata(job)
 
@@ -37,7 +37,7 @@ async def get_job(job_id: str, arq_queue: ArqQueueDep) -> JobResponse:
     try:
         job = await arq_queue.get_job_metadata(job_id)
         if job.status is JobStatus.complete:
-            return JobResponse.from_result(await arq_queue.get_job_result(job_id))
+            return JobResponse.from_result(await arq_queue.get_job_result(job))
     except JobNotFound:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"No job {job_id}") from None
     return JobResponse.from_metadata(job)

@@ -5,7 +5,9 @@ from typing import Annotated, Any, Literal, Self
 
 from pydantic import BaseModel, Field, HttpUrl, RootModel
 
-from queue_core import JobMetadata, JobResult, JobStatus
+from queue_core import ArqQueue, JobMetadata, JobResult, JobStatus
+
+from .worker.functions import check_url, count_words
 
 __all__ = [
     "CheckUrlRequest",
@@ -39,14 +41,13 @@ class JobRequest(
     One model rather than a bare union, so any framework can take it as a body.
     """
 
-    @property
-    def task(self) -> str:
-        """The worker function to run."""
-        return self.root.task
-
-    def task_arguments(self) -> dict[str, Any]:
-        """The task's keyword arguments, as plain JSON values for any serializer."""
-        return self.root.model_dump(mode="json", exclude={"task"})
+    async def enqueue(self, queue: ArqQueue) -> JobMetadata:
+        """Queue the requested task, its arguments checked by the type checker."""
+        match self.root:
+            case CountWordsRequest(text=text):
+                return await queue.enqueue(count_words, text=text)
+            case CheckUrlRequest(url=url):
+                return await queue.enqueue(check_url, url=str(url))
 
 
 class JobResponse(BaseModel):

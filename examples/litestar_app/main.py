@@ -31,7 +31,7 @@ async def create_job(
     request: Request[Any, Any, Any],
 ) -> Response[JobResponse]:
     """Queue a job; its URL is in the ``Location`` header."""
-    job = await arq_queue.enqueue(data.task, **data.task_arguments())
+    job = await data.enqueue(arq_queue)
     location = str(request.url_for("get_job", job_id=job.id))
     return Response(
         JobResponse.from_metadata(job),
@@ -48,7 +48,7 @@ async def get_job(
     try:
         job = await arq_queue.get_job_metadata(job_id)
         if job.status is JobStatus.complete:
-            return JobResponse.from_result(await arq_queue.get_job_result(job_id))
+            return JobResponse.from_result(await arq_queue.get_job_result(job))
     except JobNotFound:
         raise NotFoundException(detail=f"No job {job_id}") from None
     return JobResponse.from_metadata(job)

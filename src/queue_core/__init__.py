@@ -22,7 +22,14 @@ if TYPE_CHECKING:
     from ._factory import open_arq_queue
     from ._jobs import JobSpec
     from ._mock import MockArqQueue
-    from ._models import ArqMode, JobMetadata, JobResult, JobStatus
+    from ._models import (
+        ArqMode,
+        JobMetadata,
+        JobResult,
+        JobStatus,
+        QueueCounts,
+        ResultPage,
+    )
     from ._queue import ArqQueue
     from ._redis import RedisArqQueue
     from ._runner import MockRedisUnavailable
@@ -33,6 +40,7 @@ if TYPE_CHECKING:
         msgpack_deserializer,
         msgpack_serializer,
     )
+    from ._tasks import Task, TaskOptions, task
     from ._telemetry import TRACE_KEY_PREFIX, instrument_worker
 
 _SOURCES: dict[str, str] = {
@@ -53,9 +61,13 @@ _SOURCES: dict[str, str] = {
     "JobStatus": "._models",
     "MockArqQueue": "._mock",
     "MockRedisUnavailable": "._runner",
+    "QueueCounts": "._models",
     "RedactedRedisSettings": "._config",
     "RedisArqQueue": "._redis",
+    "ResultPage": "._models",
     "RemoteJobError": "._serializers",
+    "Task": "._tasks",
+    "TaskOptions": "._tasks",
     "WorkerSettings": "._config",
     "build_arq_redis_settings": "._config",
     "find_redis_server": "._embedded",
@@ -66,6 +78,7 @@ _SOURCES: dict[str, str] = {
     "open_arq_queue": "._factory",
     "TRACE_KEY_PREFIX": "._telemetry",
     "instrument_worker": "._telemetry",
+    "task": "._tasks",
 }
 
 __all__ = [
@@ -87,9 +100,13 @@ __all__ = [
     "JobStatus",
     "MockArqQueue",
     "MockRedisUnavailable",
+    "QueueCounts",
     "RedactedRedisSettings",
     "RedisArqQueue",
     "RemoteJobError",
+    "ResultPage",
+    "Task",
+    "TaskOptions",
     "WorkerSettings",
     "build_arq_redis_settings",
     "find_redis_server",
@@ -99,6 +116,7 @@ __all__ = [
     "msgpack_deserializer",
     "msgpack_serializer",
     "open_arq_queue",
+    "task",
 ]
 
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hashlib
-from collections.abc import AsyncIterator, Callable, Sequence
+import itertools
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Final, NoReturn
@@ -36,6 +37,7 @@ __all__ = [
     "checksum",
     "demo_worker_settings",
     "explode",
+    "nap",
     "plan_demo_jobs",
     "run_demo",
 ]
@@ -54,6 +56,9 @@ _READ_BATCH: Final = 500
 
 _CLEANUP_BATCH: Final = 500
 
+_TRICKLE_INTERVAL: Final = 2.0
+"""Seconds between two small batches of jobs while the demo is browsed."""
+
 
 class DemoTaskError(RuntimeError):
     """Raised on purpose by `explode`, so the demo shows a failed job."""
@@ -70,6 +75,12 @@ async def explode(ctx: dict[Any, Any], n: int) -> NoReturn:  # noqa: ARG001 - ar
     raise DemoTaskError(msg)
 
 
+async def nap(ctx: dict[Any, Any], seconds: float) -> float:  # noqa: ARG001 - arq's ctx
+    """Sleep a few seconds, so the browsed demo shows jobs running."""
+    await asyncio.sleep(seconds)
+    return seconds
+
+
 def demo_worker_settings(queue_name: str) -> WorkerSettings:
     """Settings for the demo's in-process worker on ``queue_name``."""
     # Measured on the 2-CPU development machine (5 runs of 5,000 checksum
@@ -81,7 +92,7 @@ def demo_worker_settings(queue_name: str) -> WorkerSettings:
     # short, and 100 jobs at once is ample without opening more connections.
     # At N=1000 the whole command takes about 1.5 s, 1 s of it the deferral.
     return WorkerSettings(
-        functions=[checksum, explode],
+        functions=[checksum, explode, nap],
         queue_name=queue_name,
         max_jobs=100,
         poll_delay=0.01,
@@ -164,6 +175,7 @@ async def run_demo(
     redis_settings: RedisSettings | None = None,
     on_progress: Callable[[int, int], None] | None = None,
     timeout: float = 60.0,
+    then: Callable[[RedisArqQueue], Awaitable[None]] | None = None,
 ) -> DemoReport:
     """Run ``count`` demo jobs through a real arq worker in this event loop.
 
@@ -178,6 +190,10 @@ async def run_demo(
         on_progress: Called with (finished, total) as jobs finish.
         timeout: Seconds to wait for the jobs; those left are reported as
             unfinished.
+        then: Run with the queue once the jobs are done, before Redis and
+            the worker stop (``demo --browse`` serves the browser), while a
+            few new jobs are enqueued every 2 seconds so there is something
+            to watch.
 
     Raises:
         redis.exceptions.ConnectionError: Redis cannot be reached, or no
@@ -187,7 +203,10 @@ async def run_demo(
     settings = demo_worker_settings(queue_name)
     if redis_settings is None:
         async with _embedded_queue(settings) as queue:
-            return await _drive(queue, count, on_progress, timeout)
+            report = await _drive(queue, count, on_progress, timeout)
+            if then is not None:
+                await _while_jobs_move(queue, then(queue), [])
+            return report
     client = await RedisArqQueue.initialize(
         redis_settings, default_queue_name=queue_name
     )
@@ -195,7 +214,10 @@ async def run_demo(
     async with client:
         try:
             async with in_process_worker(settings, redis_settings):
-                return await _drive(client, count, on_progress, timeout, job_ids)
+                report = await _drive(client, count, on_progress, timeout, job_ids)
+                if then is not None:
+                    await _while_jobs_move(client, then(client), job_ids)
+                return report
         finally:
             await _delete_keys(client, queue_name, job_ids)
 
@@ -268,6 +290,33 @@ async def _drive(
         sample_result=next((r for r in done if r.success), None),
         sample_failure=next((r for r in done if not r.success), None),
     )
+
+
+async def _while_jobs_move(
+    queue: RedisArqQueue, main: Awaitable[None], job_ids: list[str]
+) -> None:
+    """Await ``main`` while a few jobs of each kind are enqueued now and then."""
+
+    async def trickle() -> None:
+        for n in itertools.count():
+            batch = [
+                JobSpec("checksum", (n,)),
+                JobSpec("nap", (1 + n % 4,)),
+                JobSpec("nap", (2,), defer_by=5 + n % 3),
+            ]
+            if n % 5 == 4:  # noqa: PLR2004 - a failure now and then
+                batch.append(JobSpec("explode", (n,)))
+            outcomes = await queue.enqueue_many(batch)
+            job_ids.extend(o.id for o in outcomes if not isinstance(o, JobNotQueued))
+            await asyncio.sleep(_TRICKLE_INTERVAL)
+
+    moving = asyncio.create_task(trickle())
+    try:
+        await main
+    finally:
+        moving.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await moving
 
 
 async def _redis_version(queue: RedisArqQueue) -> str:

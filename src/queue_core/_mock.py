@@ -22,7 +22,7 @@ from ._exceptions import (
 )
 from ._jobs import JobCodec, PlannedJob
 from ._mock_views import JobsByQueue
-from ._models import JobMetadata, JobResult
+from ._models import JobMetadata, JobResult, QueueCounts, ResultPage
 from ._queue import ArqQueue
 from ._runner import JobRunner, StoredJob
 
@@ -132,9 +132,7 @@ class MockArqQueue(ArqQueue):
         return self._snapshot(self._find(job_id, queue_name))
 
     @override
-    async def get_job_result(
-        self, job_id: str, queue_name: str | None = None
-    ) -> JobResult:
+    async def _get_job_result(self, job_id: str, queue_name: str | None) -> JobResult:
         return self._result_snapshot(self._find(job_id, queue_name))
 
     @override
@@ -145,6 +143,31 @@ class MockArqQueue(ArqQueue):
         *,
         timeout: float | None = None,
     ) -> bool:
+        if not await self.request_abort(job_id, queue_name):
+            return False
+        job = self._find(job_id, queue_name)
+        async with asyncio.timeout(timeout):
+            while True:
+                outcome = self._abort_outcome(job)
+                if outcome is not None:
+                    return outcome
+                await asyncio.sleep(_ABORT_POLL_INTERVAL)
+
+    def _abort_outcome(self, job: StoredJob) -> bool | None:
+        """`abort_job`'s answer once the job has ended, `None` until then."""
+        if self._jobs.get(job.job_id) is not job:
+            return False  # gone without a kept result
+        if job.result is not None:
+            done = self._codec.decode_result(job.job_id, job.result)
+            return not done.success and isinstance(done.result, asyncio.CancelledError)
+        if not self._running(job.queue_name):
+            # The run ended first: the mock ends it, as outside any run.
+            self._finish(job, result=asyncio.CancelledError(), success=False)
+            return True
+        return None
+
+    @override
+    async def request_abort(self, job_id: str, queue_name: str | None = None) -> bool:
         try:
             job = self._find(job_id, queue_name)
         except JobNotFound:
@@ -161,25 +184,7 @@ class MockArqQueue(ArqQueue):
             job.score = 1
         job.abort_requested = True
         self._wake_runners(job.queue_name)
-        async with asyncio.timeout(timeout):
-            while True:
-                await asyncio.sleep(_ABORT_POLL_INTERVAL)
-                outcome = self._abort_outcome(job)
-                if outcome is not None:
-                    return outcome
-
-    def _abort_outcome(self, job: StoredJob) -> bool | None:
-        """`abort_job`'s answer once the job has ended, `None` until then."""
-        if self._jobs.get(job.job_id) is not job:
-            return False  # gone without a kept result
-        if job.result is not None:
-            done = self._codec.decode_result(job.job_id, job.result)
-            return not done.success and isinstance(done.result, asyncio.CancelledError)
-        if not self._running(job.queue_name):
-            # The run ended first: the mock ends it, as outside any run.
-            self._finish(job, result=asyncio.CancelledError(), success=False)
-            return True
-        return None
+        return True
 
     @override
     async def list_jobs(
@@ -188,6 +193,8 @@ class MockArqQueue(ArqQueue):
         *,
         status: JobStatus | None = None,
         limit: int | None = None,
+        offset: int = 0,
+        skipped: list[str] | None = None,
     ) -> list[JobMetadata]:
         name = self._resolve_queue_name(queue_name)
         pending = sorted(
@@ -198,6 +205,7 @@ class MockArqQueue(ArqQueue):
             ),
             key=lambda j: (j.score, j.job_id),
         )
+        pending = pending[max(offset, 0) :]
         if limit is not None:
             pending = pending[: max(limit, 0)]
         listed: list[JobMetadata] = []
@@ -209,6 +217,8 @@ class MockArqQueue(ArqQueue):
                 metadata = self._snapshot(job)
             except JobDeserializationError:
                 logger.warning("Skipping unreadable job %s in %s", job.job_id, name)
+                if skipped is not None:
+                    skipped.append(job.job_id)
                 continue
             if status is None or metadata.status == status:
                 listed.append(metadata)
@@ -229,6 +239,46 @@ class MockArqQueue(ArqQueue):
                 depth, running = counts[job.queue_name]
                 counts[job.queue_name] = (depth + 1, running + job.in_progress)
         return counts
+
+    @override
+    async def count_jobs(self, queue_name: str | None = None) -> QueueCounts:
+        name = self._resolve_queue_name(queue_name)
+        statuses = [
+            j.status
+            for j in self._jobs.values()
+            if j.queue_name == name and j.result is None
+        ]
+        return QueueCounts(
+            name,
+            len(statuses),
+            statuses.count(JobStatus.in_progress),
+            statuses.count(JobStatus.deferred),
+        )
+
+    @override
+    async def list_results(
+        self,
+        queue_name: str | None = None,
+        *,
+        limit: int = 100,
+        cursor: str | None = None,
+    ) -> ResultPage:
+        name = self._resolve_queue_name(queue_name)
+        finished = [
+            j
+            for j in self._jobs.values()
+            if j.queue_name == name and j.result is not None
+        ]
+        start = int(cursor or 0)
+        page = finished[start : start + max(limit, 0)]
+        results: list[JobResult] = []
+        for job in page:
+            try:
+                results.append(self._result_snapshot(job))
+            except JobDeserializationError:
+                logger.warning("Skipping unreadable result of job %s", job.job_id)
+        end = start + len(page)
+        return ResultPage(results, str(end) if end < len(finished) else None)
 
     @override
     async def ping(self) -> bool:

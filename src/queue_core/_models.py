@@ -5,11 +5,22 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, Generic
 
 from arq.jobs import JobStatus
+from typing_extensions import TypeVar
 
-__all__ = ["ArqMode", "JobMetadata", "JobResult", "JobStatus"]
+__all__ = [
+    "ArqMode",
+    "JobMetadata",
+    "JobResult",
+    "JobStatus",
+    "QueueCounts",
+    "ResultPage",
+]
+
+ResultT_co = TypeVar("ResultT_co", covariant=True, default=Any)
+"""What a job's task returns; `Any` when the job was named by a string."""
 
 
 class ArqMode(StrEnum):
@@ -27,8 +38,13 @@ class ArqMode(StrEnum):
 
 
 @dataclass
-class JobMetadata:
-    """Information about a job, as read at one moment."""
+class JobMetadata(Generic[ResultT_co]):
+    """Information about a job, as read at one moment.
+
+    ``JobMetadata[R]`` is a job whose task returns ``R``, as
+    ``enqueue(task, ...)`` returns it; plain ``JobMetadata`` is
+    ``JobMetadata[Any]``.
+    """
 
     id: str
     """The job's id."""
@@ -53,8 +69,12 @@ class JobMetadata:
 
 
 @dataclass
-class JobResult(JobMetadata):
-    """A finished job's result together with its metadata."""
+class JobResult(JobMetadata[ResultT_co]):
+    """A finished job's result together with its metadata.
+
+    ``JobResult[R]`` comes from ``get_job_result`` or ``wait_for_result``
+    given a ``JobMetadata[R]``; plain ``JobResult`` is ``JobResult[Any]``.
+    """
 
     start_time: datetime
     """When a worker started the job."""
@@ -65,5 +85,36 @@ class JobResult(JobMetadata):
     success: bool
     """`True` if the task returned, `False` if it raised (or was aborted)."""
 
-    result: Any
-    """The task's return value, or the exception it raised."""
+    result: ResultT_co
+    """The task's return value if `success`, else the exception it raised.
+
+    Typed as the return value: check `success` before relying on the type.
+    """
+
+
+@dataclass(frozen=True)
+class QueueCounts:
+    """A queue's unfinished jobs counted by status, without reading any job."""
+
+    queue_name: str
+    """The queue."""
+
+    depth: int
+    """Unfinished jobs (deferred, queued and in progress), as arq counts them."""
+
+    in_progress: int
+    """Jobs a worker is running."""
+
+    deferred: int
+    """Jobs waiting for their deferred start time."""
+
+
+@dataclass(frozen=True)
+class ResultPage:
+    """One page of a queue's finished jobs, from `ArqQueue.list_results`."""
+
+    results: list[JobResult]
+    """The finished jobs on this page (in no particular order)."""
+
+    cursor: str | None
+    """Where the next page starts, or `None` when every result was visited."""

@@ -7,18 +7,43 @@ import asyncio
 from collections.abc import Iterable
 from datetime import datetime
 from types import TracebackType
-from typing import Any, Self
+from typing import Any, NoReturn, Self, overload
 
 from arq.constants import default_queue_name as arq_default_queue_name
 from arq.jobs import JobStatus
 from arq.typing import SecondsTimedelta
+from typing_extensions import ParamSpec, TypeVar
 
 from ._exceptions import JobNotQueued, JobResultUnavailable
 from ._jobs import JobCodec, JobSpec, PlannedJob, check_text
-from ._models import JobMetadata, JobResult
+from ._models import JobMetadata, JobResult, QueueCounts, ResultPage
+from ._tasks import Task, TaskOptions
 from ._telemetry import client_telemetry
 
 __all__ = ["ArqQueue"]
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def _refuse_options_beside_a_task() -> NoReturn:
+    msg = (
+        "a task takes enqueue's options through its options(), "
+        "as in queue.enqueue(task.options(job_id=...), ...)"
+    )
+    raise TypeError(msg)
+
+
+def _job_and_queue(
+    job: str | JobMetadata[Any], queue_name: str | None
+) -> tuple[str, str | None]:
+    """A job's id and queue, given its id (and queue) or its metadata."""
+    if isinstance(job, JobMetadata):
+        if queue_name is not None:
+            msg = "give a job's metadata or its id and queue_name, not both"
+            raise TypeError(msg)
+        return job.id, job.queue_name
+    return job, queue_name
 
 
 class ArqQueue(metaclass=abc.ABCMeta):
@@ -55,6 +80,7 @@ class ArqQueue(metaclass=abc.ABCMeta):
     _codec: JobCodec
     """Validates and serializes jobs; set by each implementation."""
 
+    @overload
     async def enqueue(
         self,
         task_name: str,
@@ -66,14 +92,44 @@ class ArqQueue(metaclass=abc.ABCMeta):
         _expires: SecondsTimedelta | None = None,
         _job_try: int | None = None,
         **task_kwargs: Any,
-    ) -> JobMetadata:
+    ) -> JobMetadata[Any]: ...
+
+    @overload
+    async def enqueue(
+        self, task: Task[P, R], /, *args: P.args, **kwargs: P.kwargs
+    ) -> JobMetadata[R]: ...
+
+    @overload
+    async def enqueue(
+        self, options: TaskOptions[P, R], /, *args: P.args, **kwargs: P.kwargs
+    ) -> JobMetadata[R]: ...
+
+    # mypy: a task's own parameters may share the options' names; such a
+    # call is refused at run time, as a task takes options via `options`.
+    async def enqueue(  # type: ignore[misc]
+        self,
+        task_name: str | Task[..., Any] | TaskOptions[..., Any],
+        *task_args: Any,
+        _queue_name: str | None = None,
+        _job_id: str | None = None,
+        _defer_until: datetime | None = None,
+        _defer_by: SecondsTimedelta | None = None,
+        _expires: SecondsTimedelta | None = None,
+        _job_try: int | None = None,
+        **task_kwargs: Any,
+    ) -> JobMetadata[Any]:
         """Add a job to a queue.
 
-        The underscored options mean what they mean in arq's
-        `ArqRedis.enqueue_job` and are never passed to the task.
+        The job's task is named by a string (as in safir.arq), or given as a
+        `Task`, whose arguments type checkers then check, or as a task with
+        options (``build_report.options(job_id="r-1")``). The underscored
+        options mean what they mean in arq's `ArqRedis.enqueue_job` and are
+        never passed to the task; a task takes them through `Task.options`
+        instead.
 
         Args:
-            task_name: The worker function's name.
+            task_name: The worker function's name, a `Task`, or a
+                `TaskOptions`.
             *task_args: Positional arguments for the task.
             _queue_name: Queue to add the job to (default: the default queue).
             _job_id: A fixed job id; a job with this id must not exist.
@@ -93,6 +149,29 @@ class ArqQueue(metaclass=abc.ABCMeta):
             TypeError: An option has the wrong type.
             ValueError: An option has a value arq cannot honour.
         """
+        if type(task_name) is not str:
+            # No underscored option beside a task (plain `is None` tests:
+            # this runs on every enqueue of a task, and they cost least).
+            alone = (
+                _queue_name is None
+                and _job_id is None
+                and _defer_until is None
+                and _defer_by is None
+                and _expires is None
+                and _job_try is None
+            )
+            if type(task_name) is Task or isinstance(task_name, Task):
+                if not alone:
+                    _refuse_options_beside_a_task()
+                task_name = task_name.name
+            elif isinstance(task_name, TaskOptions):
+                if not alone:
+                    _refuse_options_beside_a_task()
+                options = task_name
+                task_name = options.task.name
+                _queue_name, _job_id = options.queue_name, options.job_id
+                _defer_until, _defer_by = options.defer_until, options.defer_by
+                _expires, _job_try = options.expires, options.job_try
         planned = self._codec.plan(
             task_name,
             task_args,
@@ -164,17 +243,37 @@ class ArqQueue(metaclass=abc.ABCMeta):
             JobNotFound: No job with this id is in this queue.
         """
 
-    @abc.abstractmethod
+    @overload
     async def get_job_result(
         self, job_id: str, queue_name: str | None = None
-    ) -> JobResult:
+    ) -> JobResult[Any]: ...
+
+    @overload
+    async def get_job_result(self, job_id: JobMetadata[R]) -> JobResult[R]: ...
+
+    async def get_job_result(
+        self, job_id: str | JobMetadata[Any], queue_name: str | None = None
+    ) -> JobResult[Any]:
         """Get a finished job's result, without waiting.
+
+        Args:
+            job_id: The job's id, or the metadata `enqueue` returned (then
+                the queue is the metadata's, and the result is typed as the
+                task's).
+            queue_name: The job's queue, with an id.
 
         Raises:
             JobNotFound: No job with this id is in this queue.
             JobResultUnavailable: The job has not finished (or its result
                 was not kept).
         """
+        return await self._get_job_result(*_job_and_queue(job_id, queue_name))
+
+    @abc.abstractmethod
+    async def _get_job_result(
+        self, job_id: str, queue_name: str | None
+    ) -> JobResult[Any]:
+        """`get_job_result` by id and queue name (backends implement this)."""
 
     @abc.abstractmethod
     async def abort_job(
@@ -200,12 +299,27 @@ class ArqQueue(metaclass=abc.ABCMeta):
         """
 
     @abc.abstractmethod
+    async def request_abort(self, job_id: str, queue_name: str | None = None) -> bool:
+        """Ask the worker to abort a job, without waiting for it to happen.
+
+        What `abort_job` does before it waits: for a web request that must
+        answer at once. A worker with ``allow_abort_jobs=True`` aborts the
+        job when it next polls (the mock aborts it at once).
+
+        Returns:
+            `True` if the abort was requested, `False` if the job had
+            already finished or does not exist.
+        """
+
+    @abc.abstractmethod
     async def list_jobs(
         self,
         queue_name: str | None = None,
         *,
         status: JobStatus | None = None,
         limit: int | None = None,
+        offset: int = 0,
+        skipped: list[str] | None = None,
     ) -> list[JobMetadata]:
         """List a queue's unfinished jobs (deferred, queued, in progress).
 
@@ -217,6 +331,44 @@ class ArqQueue(metaclass=abc.ABCMeta):
             queue_name: The queue.
             status: Only jobs with this status.
             limit: At most this many jobs (before filtering by status).
+            offset: Skip this many jobs of the queue first, for paging
+                (deferred jobs are the last ones).
+            skipped: A list to which the ids of unreadable jobs left out
+                are appended, for callers that show them.
+        """
+
+    @abc.abstractmethod
+    async def count_jobs(self, queue_name: str | None = None) -> QueueCounts:
+        """Count a queue's unfinished jobs by status, reading no job's data.
+
+        On Redis this is one round trip whatever the queue's size: running
+        jobs are counted among the first 500 ready jobs, where arq's workers
+        take them from (a worker reads at most its ``queue_read_limit``
+        jobs, 5 per ``max_jobs`` and at least 100, from the front).
+        """
+
+    @abc.abstractmethod
+    async def list_results(
+        self,
+        queue_name: str | None = None,
+        *,
+        limit: int = 100,
+        cursor: str | None = None,
+    ) -> ResultPage:
+        """List a page of a queue's finished jobs whose results are kept.
+
+        arq keeps results under keys of their own, named by job id alone, so
+        Redis is walked with SCAN, a bounded number of keys per page (10,000
+        keys visited at most, 1,000 per round trip; never KEYS). A page may
+        hold fewer than ``limit`` jobs, even none, while its cursor says
+        there is more to visit. As with SCAN, a result kept or expired
+        while paging may be missed or seen twice. Unreadable results are
+        left out (and logged).
+
+        Args:
+            queue_name: The queue.
+            limit: At most this many jobs on the page.
+            cursor: The previous page's cursor; `None` starts over.
         """
 
     @abc.abstractmethod
@@ -231,6 +383,7 @@ class ArqQueue(metaclass=abc.ABCMeta):
     async def aclose(self) -> None:
         """Release the queue's resources; the queue is unusable afterwards."""
 
+    @overload
     async def wait_for_result(
         self,
         job_id: str,
@@ -238,12 +391,32 @@ class ArqQueue(metaclass=abc.ABCMeta):
         *,
         timeout: float | None = None,
         poll_interval: float = 0.1,
-    ) -> JobResult:
+    ) -> JobResult[Any]: ...
+
+    @overload
+    async def wait_for_result(
+        self,
+        job_id: JobMetadata[R],
+        *,
+        timeout: float | None = None,
+        poll_interval: float = 0.1,
+    ) -> JobResult[R]: ...
+
+    async def wait_for_result(
+        self,
+        job_id: str | JobMetadata[Any],
+        queue_name: str | None = None,
+        *,
+        timeout: float | None = None,
+        poll_interval: float = 0.1,
+    ) -> JobResult[Any]:
         """Wait for a job to finish and return its result.
 
         Args:
-            job_id: The job's id.
-            queue_name: The job's queue.
+            job_id: The job's id, or the metadata `enqueue` returned (then
+                the queue is the metadata's, and the result is typed as the
+                task's).
+            queue_name: The job's queue, with an id.
             timeout: Seconds to wait before raising `TimeoutError`; `None`
                 waits for as long as it takes.
             poll_interval: Seconds between two reads.
@@ -256,10 +429,11 @@ class ArqQueue(metaclass=abc.ABCMeta):
         if poll_interval <= 0:
             msg = f"poll_interval must be positive, got {poll_interval!r}"
             raise ValueError(msg)
+        job, queue = _job_and_queue(job_id, queue_name)
         async with asyncio.timeout(timeout):
             while True:
                 try:
-                    return await self.get_job_result(job_id, queue_name)
+                    return await self._get_job_result(job, queue)
                 except JobResultUnavailable:
                     await asyncio.sleep(poll_interval)
 

@@ -32,7 +32,7 @@ from ._exceptions import (
     JobResultUnavailable,
 )
 from ._jobs import JobCodec, PlannedJob, job_status
-from ._models import JobMetadata, JobResult
+from ._models import JobMetadata, JobResult, QueueCounts, ResultPage
 from ._pool import close_pool, open_pool, socket_timeout_of
 from ._queue import ArqQueue
 from ._sync_counts import SyncCounter
@@ -49,6 +49,18 @@ _ENQUEUE_CHUNK: Final = 1000
 """Jobs written per script call by enqueue_many, so no call blocks Redis long."""
 
 _ABORT_POLL_INTERVAL: Final = 0.1
+
+_RUNNING_WINDOW: Final = 500
+"""Ready jobs, from the front of a queue, among which running ones are counted.
+
+arq's workers take jobs from the first ``queue_read_limit`` ready ones (5 per
+``max_jobs``, at least 100); counting 500 costs Redis about 2 ms."""
+
+_SCAN_COUNT: Final = 1000
+"""Keys SCAN visits per round trip when listing results."""
+
+_SCAN_STEPS: Final = 10
+"""SCAN round trips per page of results, so a page's cost is bounded."""
 
 _UNBOUNDED: Final = 2**31
 """redis-py's max_connections when none is set."""
@@ -198,7 +210,24 @@ return out
 """
 )
 
-_SCRIPTS: Final = (_ENQUEUE, _ENQUEUE_MANY, _READ, _ABORT, _LIST)
+# A queue's counts without reading a job: running jobs are looked for among
+# the first ready ones, where workers take them. KEYS: queue. ARGV: now in
+# ms, in-progress prefix, window. Returns {depth, deferred, in progress}.
+_COUNT: Final = _Script(
+    """
+local depth = redis.call('ZCARD', KEYS[1])
+local deferred = redis.call('ZCOUNT', KEYS[1], '(' .. ARGV[1], '+inf')
+local ids = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, ARGV[3])
+local running = 0
+if #ids > 0 then
+  for i = 1, #ids do ids[i] = ARGV[2] .. ids[i] end
+  running = redis.call('EXISTS', unpack(ids))
+end
+return {depth, deferred, running}
+"""
+)
+
+_SCRIPTS: Final = (_ENQUEUE, _ENQUEUE_MANY, _READ, _ABORT, _LIST, _COUNT)
 
 
 def _text(value: bytes | str) -> str:
@@ -496,9 +525,7 @@ class RedisArqQueue(ArqQueue):
         return self._codec.metadata(job_id, info, status, name)
 
     @override
-    async def get_job_result(
-        self, job_id: str, queue_name: str | None = None
-    ) -> JobResult:
+    async def _get_job_result(self, job_id: str, queue_name: str | None) -> JobResult:
         name = self._resolve_queue_name(queue_name)
         reply = await self._read(job_id, name)
         if reply[0] is not None:
@@ -519,13 +546,7 @@ class RedisArqQueue(ArqQueue):
         timeout: float | None = None,
     ) -> bool:
         name = self._resolve_queue_name(queue_name)
-        keys = [
-            (result_key_prefix + job_id).encode(),
-            name.encode(),
-            abort_jobs_ss.encode(),
-        ]
-        reply = await self._run(_ABORT, keys, [job_id, timestamp_ms()])
-        if reply[0] != 2:  # noqa: PLR2004 - the script's "abort requested"
+        if not await self.request_abort(job_id, name):
             return False
         async with asyncio.timeout(timeout):
             while True:
@@ -543,16 +564,29 @@ class RedisArqQueue(ArqQueue):
                     return False
 
     @override
+    async def request_abort(self, job_id: str, queue_name: str | None = None) -> bool:
+        name = self._resolve_queue_name(queue_name)
+        keys = [
+            (result_key_prefix + job_id).encode(),
+            name.encode(),
+            abort_jobs_ss.encode(),
+        ]
+        reply = await self._run(_ABORT, keys, [job_id.encode(), b"%d" % timestamp_ms()])
+        return bool(reply[0] == 2)  # noqa: PLR2004 - the script's "abort requested"
+
+    @override
     async def list_jobs(
         self,
         queue_name: str | None = None,
         *,
         status: JobStatus | None = None,
         limit: int | None = None,
+        offset: int = 0,
+        skipped: list[str] | None = None,
     ) -> list[JobMetadata]:
         name = self._resolve_queue_name(queue_name)
         listed: list[JobMetadata] = []
-        start = 0
+        start = max(offset, 0)
         remaining = limit
         while remaining is None or remaining > 0:
             count = _LIST_CHUNK if remaining is None else min(_LIST_CHUNK, remaining)
@@ -562,20 +596,22 @@ class RedisArqQueue(ArqQueue):
                 [job_key_prefix, in_progress_key_prefix, start, start + count - 1],
             )
             rows = len(flat) // 4
-            for offset in range(0, len(flat), 4):
-                job_id = _text(flat[offset])
-                payload = flat[offset + 2]
+            for at in range(0, len(flat), 4):
+                job_id = _text(flat[at])
+                payload = flat[at + 2]
                 if payload is None:
                     continue
                 try:
                     info = self._codec.decode_job(job_id, payload)
                 except JobDeserializationError:
                     logger.warning("Skipping unreadable job %s in %s", job_id, name)
+                    if skipped is not None:
+                        skipped.append(job_id)
                     continue
                 job_state = job_status(
                     has_result=False,
-                    in_progress=bool(flat[offset + 3]),
-                    score=float(flat[offset + 1]),
+                    in_progress=bool(flat[at + 3]),
+                    score=float(flat[at + 1]),
                 )
                 if status is None or job_state == status:
                     listed.append(self._codec.metadata(job_id, info, job_state, name))
@@ -591,6 +627,63 @@ class RedisArqQueue(ArqQueue):
         name = self._resolve_queue_name(queue_name)
         async with self._bound(), self._slots:
             return int(await self._pool.zcard(name))
+
+    @override
+    async def count_jobs(self, queue_name: str | None = None) -> QueueCounts:
+        name = self._resolve_queue_name(queue_name)
+        args = [timestamp_ms(), in_progress_key_prefix, _RUNNING_WINDOW]
+        depth, deferred, running = await self._run(_COUNT, [name.encode()], args)
+        return QueueCounts(name, int(depth), int(running), int(deferred))
+
+    @override
+    async def list_results(
+        self,
+        queue_name: str | None = None,
+        *,
+        limit: int = 100,
+        cursor: str | None = None,
+    ) -> ResultPage:
+        name = self._resolve_queue_name(queue_name)
+        # The cursor is SCAN's, and how many of that step's results the
+        # previous page already returned (a step may find more than fit).
+        scan, _, seen = (cursor or "0:0").partition(":")
+        position, skip = int(scan), int(seen or 0)
+        found: list[JobResult] = []
+        for _ in range(_SCAN_STEPS):
+            step = await self._result_step(name, position)
+            following, matched = step[0], step[1][skip:]
+            room = limit - len(found)
+            if len(matched) > room:
+                found += matched[:room]
+                return ResultPage(found, f"{position}:{skip + room}")
+            found += matched
+            position, skip = following, 0
+            if position == 0:
+                return ResultPage(found, None)
+        return ResultPage(found, f"{position}:0")
+
+    async def _result_step(
+        self, queue_name: str, position: int
+    ) -> tuple[int, list[JobResult]]:
+        """One SCAN step over result keys: the next position, this queue's results."""
+        async with self._bound(), self._slots:
+            following, keys = await self._pool.scan(
+                position, match=result_key_prefix + "*", count=_SCAN_COUNT
+            )
+            payloads = await self._pool.mget(keys) if keys else []
+        matched: list[JobResult] = []
+        for key, payload in zip(keys, payloads, strict=True):
+            if payload is None:
+                continue
+            job_id = _text(key)[len(result_key_prefix) :]
+            try:
+                result = self._finished(job_id, payload, queue_name)
+            except JobDeserializationError:
+                logger.warning("Skipping unreadable result of job %s", job_id)
+                continue
+            if result is not None:
+                matched.append(result)
+        return int(following), matched
 
     @override
     async def ping(self) -> bool:

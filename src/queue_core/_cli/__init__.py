@@ -7,12 +7,22 @@ hold commands, which register on the group when imported here.
 
 from __future__ import annotations
 
-from queue_core._cli import _demo_command, _job_commands, _stats_command
+from queue_core._cli import (
+    _browse_command,
+    _demo_command,
+    _job_commands,
+    _stats_command,
+)
 from queue_core._cli._app import PASSWORD_ENV, SERIALIZER_ENV, URL_ENV, ExitCode, cli
 
 __all__ = ["PASSWORD_ENV", "SERIALIZER_ENV", "URL_ENV", "ExitCode", "cli", "main"]
 
-_COMMANDS: tuple[object, ...] = (_demo_command, _job_commands, _stats_command)
+_COMMANDS: tuple[object, ...] = (
+    _browse_command,
+    _demo_command,
+    _job_commands,
+    _stats_command,
+)
 """Modules imported for the commands they register on `cli`."""
 
 

@@ -83,6 +83,9 @@ class ExitCode(enum.IntEnum):
     CONNECTION = 5
     """Redis is unreachable, misconfigured (URL, password, serializer), or not Redis."""
 
+    UNKNOWN_TASK = 6
+    """``enqueue --worker-settings``: the settings do not register the task."""
+
 
 class _CliError(click.ClickException):
     """One line on stderr, and the exit status of its class."""
@@ -406,5 +409,5 @@ def cli() -> None:
     Every command but demo connects to the Redis at --redis-url (or
     $QUEUE_CORE_REDIS_URL). Exit status: 0 success, 1 other failure, 2 usage
     error, 3 job not found, 4 result not available, 5 Redis unreachable or
-    misconfigured.
+    misconfigured, 6 task not registered (enqueue --worker-settings).
     """

@@ -19,6 +19,7 @@ from queue_core._cli._app import (
     _settings,
     cli,
 )
+from queue_core._cli._browse_command import port_option, serve_browser
 from queue_core._cli._output import (
     _echo_fields,
     _echo_json,
@@ -165,8 +166,17 @@ def _print_demo(report: DemoReport, options: _Options) -> None:
     metavar="SECONDS",
     help="Stop waiting for the jobs after this long (exit 1).",
 )
+@click.option(
+    "--browse",
+    is_flag=True,
+    help=(
+        "Then serve the job browser (aborting allowed), with Redis and the "
+        "worker kept running and new jobs coming, until Ctrl-C."
+    ),
+)
+@port_option
 @_redis_options(url_from_env=False)
-def demo(count: int, timeout: float) -> None:
+def demo(count: int, timeout: float, browse: bool, port: int) -> None:
     """Run N example jobs through a real arq worker and summarize them.
 
     Without --redis-url, a private redis-server is started and stopped again
@@ -174,7 +184,8 @@ def demo(count: int, timeout: float) -> None:
     go to a fresh queue on that Redis and their keys are deleted afterwards.
     $QUEUE_CORE_REDIS_URL is not read: the demo never touches a Redis you did
     not name. Most jobs compute a checksum; a few fail on purpose and a few
-    are deferred by a second.
+    are deferred by a second. With --browse, the job browser is served
+    afterwards on 127.0.0.1 while a few jobs a second keep coming.
     """
     options = _options()
     settings = None if options.redis_url is None else _settings(options)
@@ -185,6 +196,11 @@ def demo(count: int, timeout: float) -> None:
                 redis_settings=settings,
                 on_progress=progress.update,
                 timeout=timeout,
+                then=(
+                    (lambda queue: serve_browser(queue, port=port, allow_abort=True))
+                    if browse
+                    else None
+                ),
             )
         )
     if options.as_json:

@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 import json
-from typing import Any, NoReturn
+import sys
+from pathlib import Path
+from typing import Any, Final, NoReturn
 
 import click
+from arq.utils import import_string
+from arq.worker import func, get_kwargs
 
 from queue_core._cli._app import (
     _ENQUEUE_OPTIONS,
     _UNFINISHED,
+    ExitCode,
+    _CliError,
     _Failure,
     _NoResult,
     _options,
@@ -28,6 +34,12 @@ from queue_core._cli._output import (
 )
 from queue_core._models import JobMetadata, JobResult, JobStatus
 from queue_core._redis import RedisArqQueue
+
+WORKER_SETTINGS_ENV: Final = "QUEUE_CORE_WORKER_SETTINGS"
+
+
+class _UnknownTask(_CliError):
+    exit_code = ExitCode.UNKNOWN_TASK
 
 
 def _parse_arg(text: str) -> Any:
@@ -61,6 +73,39 @@ def _parse_kwargs(text: str | None) -> dict[str, Any]:
     return kwargs
 
 
+def _registered_names(path: str) -> list[str]:
+    """The task names arq's worker registers from these settings.
+
+    The settings are loaded as ``arq`` loads them (``module.Name``, or
+    ``module:Name``, from the current directory too), and read as arq's
+    `Worker` reads them: functions under `arq.worker.func`'s names, and
+    cron jobs under theirs.
+    """
+    cwd = str(Path.cwd())
+    if cwd not in sys.path:
+        sys.path.append(cwd)  # as arq's command line does
+    try:
+        settings = import_string(path.replace(":", "."))
+        kwargs: dict[str, Any] = dict(get_kwargs(settings))
+        names = [func(function).name for function in kwargs.get("functions", ())]
+    except Exception as exc:  # noqa: BLE001 - any failure to load them is one line
+        msg = f"cannot load {path}: {type(exc).__name__}: {exc}"
+        raise click.BadParameter(msg, param_hint="--worker-settings") from None
+    names += [job.name for job in kwargs.get("cron_jobs") or ()]
+    return names
+
+
+def _check_registered(task: str, settings_path: str) -> None:
+    names = _registered_names(settings_path)
+    if task not in names:
+        registered = ", ".join(sorted(names)) or "nothing"
+        msg = (
+            f"task {task!r} is not registered by {settings_path}, "
+            f"so its workers would fail the job; registered: {registered}"
+        )
+        raise _UnknownTask(msg)
+
+
 @cli.command()
 @click.argument("task")
 @click.argument("args", nargs=-1)
@@ -77,13 +122,26 @@ def _parse_kwargs(text: str | None) -> dict[str, Any]:
     metavar="SECONDS",
     help="Do not run the job for this long.",
 )
+@click.option(
+    "--worker-settings",
+    "settings_path",
+    metavar="MODULE:NAME",
+    envvar=WORKER_SETTINGS_ENV,
+    show_envvar=True,
+    help=(
+        "The workers' settings, as arq's command line takes them; refuse "
+        "(exit 6) a TASK they do not register."
+    ),
+)
 @_queue_options
 def enqueue(
+    *,
     task: str,
     args: tuple[str, ...],
     kwargs_text: str | None,
     job_id: str | None,
     defer_by: float | None,
+    settings_path: str | None,
 ) -> None:
     """Add a job that runs TASK with ARGS.
 
@@ -91,6 +149,8 @@ def enqueue(
     "text", [1, 2], {"a": 1}); any other ARG is passed as a string. Put -- before
     ARGS that start with a dash.
     """
+    if settings_path:
+        _check_registered(task, settings_path)
     task_args = tuple(_parse_arg(arg) for arg in args)
     task_kwargs = _parse_kwargs(kwargs_text)
     job = _run(

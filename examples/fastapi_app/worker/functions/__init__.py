@@ -1,4 +1,4 @@
-"""The tasks the worker runs; each takes arq's ``ctx`` first."""
+"""The tasks the worker runs: typed tasks, each taking arq's ``ctx`` first."""
 
 from .check_url import check_url
 from .count_words import count_words

@@ -4,7 +4,10 @@ from typing import Any
 
 import httpx
 
+from queue_core import task
 
+
+@task
 async def check_url(ctx: dict[Any, Any], url: str) -> dict[str, Any]:
     """Fetch a URL and report its HTTP status and size.
 
