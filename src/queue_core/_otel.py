@@ -53,7 +53,13 @@ JOB_TRY: Final = "arq.job.try"
 JOB_OUTCOME: Final = "arq.job.outcome"
 QUEUE: Final = "arq.queue.name"
 
-_READS: Final = ("get_job_metadata", "get_job_result", "abort_job", "list_jobs")
+_READS: Final = (
+    "get_job_metadata",
+    "get_job_result",
+    "abort_job",
+    "list_jobs",
+    "count_jobs",
+)
 """Queue methods that get CLIENT spans: each is one call, so a span is free."""
 
 _TIMER_SLACK: Final = 0.02

@@ -12,7 +12,7 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import (
     InMemorySpanExporter,
 )
 
-from queue_core import RedisArqQueue, WorkerSettings, instrument_worker
+from queue_core import RedisArqQueue, Task, WorkerSettings, instrument_worker, task
 from queue_core._embedded import in_process_worker
 from tests import workers
 from tests.telemetry.expected import assert_child, one, until_idle
@@ -26,14 +26,10 @@ def registered(settings: Any) -> dict[str, Function]:
     return {f.name: f for f in map(func, listed)}
 
 
-class Task(Function):
-    """Stands in for a `Function` subclass, as queue_core's typed tasks are."""
-
-
 def test_instrumented_functions_keep_arqs_names_options_and_classes() -> None:
-    task = Task("custom_name", workers.add, 7, 3, None, 2)
+    typed = task(name="custom_name", timeout=7, keep_result=3, max_tries=2)(workers.add)
     settings = WorkerSettings(
-        functions=[workers.echo, func(workers.sleep, name="nap", timeout=1.5), task],
+        functions=[workers.echo, func(workers.sleep, name="nap", timeout=1.5), typed],
         on_job_start=workers.on_job_start,
         after_job_end=workers.after_job_end,
     )
@@ -42,12 +38,12 @@ def test_instrumented_functions_keep_arqs_names_options_and_classes() -> None:
     assert functions["nap"].timeout_s == 1.5
     assert isinstance(functions["custom_name"], Task)
     assert dataclasses.astuple(functions["custom_name"])[2:] == (7, 3, None, 2)
+    # The task itself still calls the user's coroutine.
+    assert typed.coroutine is workers.add
     assert functions["echo"].coroutine.__wrapped__ is workers.echo  # type: ignore[attr-defined]
     assert functions["echo"].coroutine is not workers.echo
     assert settings.on_job_start is workers.on_job_start
     assert settings.after_job_end is workers.after_job_end
-    # The user's function objects are not changed.
-    assert task.coroutine is workers.add
 
 
 def test_telemetry_false_gives_arq_the_users_own_coroutines() -> None:
