@@ -148,7 +148,7 @@ def test_a_quick_run_checks_every_target_on_its_own_numbers(
 ) -> None:
     names = [target["name"] for target in quick_run["targets"]]
 
-    assert len(names) == (20 if shutil.which("redis-benchmark") else 19)
+    assert len(names) == (19 if shutil.which("redis-benchmark") else 18)
     assert all(target["measured"] > 0 for target in quick_run["targets"])
     assert all(isinstance(target["met"], bool) for target in quick_run["targets"])
 
