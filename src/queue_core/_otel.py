@@ -176,7 +176,12 @@ class _Client(ClientTelemetry):
                 MESSAGE_ID: job.job_id,
             },
         )
-        with trace.use_span(span, end_on_exit=True, record_exception=False):
+        with trace.use_span(
+            span,
+            end_on_exit=True,
+            record_exception=False,
+            set_status_on_exception=False,
+        ):
             job.trace = _carrier(trace.set_span_in_context(span))
             try:
                 stored = await store(job)
@@ -220,7 +225,12 @@ class _Client(ClientTelemetry):
         if trace_context is not None:
             for job in jobs:
                 job.trace = trace_context
-        with trace.use_span(span, end_on_exit=True, record_exception=False):
+        with trace.use_span(
+            span,
+            end_on_exit=True,
+            record_exception=False,
+            set_status_on_exception=False,
+        ):
             try:
                 outcomes = await store(jobs)
             except BaseException as exc:
