@@ -145,6 +145,7 @@ def imported_top_level_modules(path: Path) -> set[str]:
         ("readme_app.py", {"fastapi"}),
         ("readme_worker.py", {"fastapi"}),
         ("worker_settings.py", set()),
+        ("plain_worker_settings.py", {"otel"}),
     ],
 )
 def test_an_example_imports_only_what_installing_queue_core_with_its_extras_brings(
