@@ -285,3 +285,23 @@ async def test_a_batch_agrees_with_enqueueing_its_jobs_one_by_one(
             one_by_one.append(refused)
 
     assert batched == await state(one_by_one)
+
+
+async def test_a_write_sent_again_is_accepted_for_a_random_id_only(
+    redis_queue: RedisArqQueue,
+) -> None:
+    # What redis-py's retry after a dropped connection sends: the same
+    # script call again, after Redis already ran the first.
+    codec = redis_queue._codec
+    drawn = codec.plan("echo", (1,), {}, queue_name="arq:queue")
+    given = codec.plan("echo", (1,), {}, queue_name="arq:queue", job_id="given")
+
+    assert (await redis_queue._store(drawn)).id == drawn.job_id
+    assert (await redis_queue._store(drawn)).id == drawn.job_id
+    await redis_queue._store(given)
+    with pytest.raises(JobNotQueued):
+        await redis_queue._store(given)
+    outcomes = await redis_queue._store_many([drawn, given])
+    assert isinstance(outcomes[0], JobMetadata)
+    assert isinstance(outcomes[1], JobNotQueued)
+    assert await redis_queue.queue_depth() == 2

@@ -116,6 +116,10 @@ class PlannedJob:
     score: int
     expires_ms: int
     payload: bytes
+    random_id: bool = False
+    """Whether the id was drawn at random here (no ``_job_id`` was given):
+    then a job already holding this very payload can only be this one,
+    written before, and a retried write is safe to accept."""
     trace: bytes | None = None
     """The enqueuing trace's context, stored beside the job; `None`: no trace."""
 
@@ -266,6 +270,7 @@ class JobCodec:
             ) from exc.__cause__
         return PlannedJob(
             job_id=job_id or new_id(),
+            random_id=job_id is None,
             task_name=task_name,
             args=args,
             kwargs=kwargs,

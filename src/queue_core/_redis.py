@@ -87,23 +87,26 @@ _PREFIXES: Final = (
 )
 
 # Enqueue only if the id is new, atomically: what arq does with WATCH/MULTI
-# in three round trips. A job holding this very payload is our own write,
-# sent again after a dropped connection, so retrying is safe. KEYS: queue.
-# ARGV: job id, payload, ttl ms, score, and only if a trace is active its
-# context, kept beside the job with the same expiry (see _telemetry.py).
+# in three round trips. With a random id, a job holding this very payload is
+# our own write, sent again after a dropped connection, so retrying is safe;
+# a given id is refused whatever its job holds (two calls in one millisecond
+# with the same arguments write the same payload). KEYS: queue. ARGV: job
+# id, payload, ttl ms, score, 1 if the id is random (else 0), and only if a
+# trace is active its context, kept beside the job with the same expiry
+# (see _telemetry.py).
 _ENQUEUE: Final = _Script(
     _PREFIXES
     + """
 local id, payload = ARGV[1], ARGV[2]
 local existing = redis.call('GET', jp .. id)
 if existing then
-  if existing == payload then return 1 end
+  if ARGV[5] == '1' and existing == payload then return 1 end
   return 0
 end
 if redis.call('EXISTS', rp .. id) == 1 then return 0 end
 redis.call('PSETEX', jp .. id, ARGV[3], payload)
 redis.call('ZADD', KEYS[1], ARGV[4], id)
-if ARGV[5] then redis.call('PSETEX', tp .. id, ARGV[3], ARGV[5]) end
+if ARGV[6] then redis.call('PSETEX', tp .. id, ARGV[3], ARGV[6]) end
 return 1
 """
 )
@@ -113,7 +116,8 @@ return 1
 # argument far faster than four short ones a job), as records of: u16 id
 # length, id, u32 payload length, payload, then the score and the ttl in ms,
 # each as a u8 length and decimal digits (Redis takes digits faster than Lua
-# numbers, which it would have to print). Results are checked for all jobs
+# numbers, which it would have to print), and a u8: 1 if the id is random
+# (its own payload then means a retried write). Results are checked for all jobs
 # at once; only if one exists is each job checked as _ENQUEUE does, else
 # SET NX both checks and writes a job's key. KEYS: queue. ARGV: job key
 # prefix, result key prefix, records, and only if a trace is active the
@@ -123,12 +127,12 @@ _ENQUEUE_MANY: Final = _Script(
     f"local tp = '{TRACE_KEY_PREFIX}'\n"
     """
 local jp, rp, data, trace = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
-local ids, payloads, scores, ttls, results = {}, {}, {}, {}, {}
+local ids, payloads, scores, ttls, random, results = {}, {}, {}, {}, {}, {}
 local pos, size, n = 1, #data, 0
 while pos <= size do
   n = n + 1
-  ids[n], payloads[n], scores[n], ttls[n], pos =
-    struct.unpack('>I2c0I4c0I1c0I1c0', data, pos)
+  ids[n], payloads[n], scores[n], ttls[n], random[n], pos =
+    struct.unpack('>I2c0I4c0I1c0I1c0B', data, pos)
   results[n] = rp .. ids[n]
 end
 local check = redis.call('EXISTS', unpack(results)) > 0
@@ -137,13 +141,13 @@ for i = 1, n do
   local key, payload = jp .. ids[i], payloads[i]
   local queued = 1
   if check and redis.call('EXISTS', key, results[i]) > 0 then
-    if redis.call('GET', key) ~= payload then queued = 0 end
+    if random[i] ~= 1 or redis.call('GET', key) ~= payload then queued = 0 end
   elseif redis.call('SET', key, payload, 'PX', ttls[i], 'NX') then
     if trace then redis.call('SET', tp .. ids[i], trace, 'PX', ttls[i]) end
     members[m + 1] = scores[i]
     members[m + 2] = ids[i]
     m = m + 2
-  elseif redis.call('GET', key) ~= payload then
+  elseif random[i] ~= 1 or redis.call('GET', key) ~= payload then
     queued = 0
   end
   out[i] = queued
@@ -252,6 +256,7 @@ def _records(planned: list[PlannedJob], indexes: range) -> bytes:
             score,
             _U8.pack(len(ttl)),
             ttl,
+            b"\x01" if job.random_id else b"\x00",
         )
     return b"".join(parts)
 
@@ -413,6 +418,7 @@ class RedisArqQueue(ArqQueue):
             job.payload,
             b"%d" % job.expires_ms,
             b"%d" % job.score,
+            b"1" if job.random_id else b"0",
         ]
         if job.trace is not None:
             args.append(job.trace)

@@ -98,3 +98,15 @@ async def test_a_batch_job_with_an_empty_queue_name_is_refused(
         await backend.queue.enqueue_many([JobSpec("echo", (1,), queue_name="")])
 
     assert await backend.stored_keys() == 0
+
+
+async def test_a_batch_refuses_a_repeated_id_even_with_the_same_arguments(
+    backend: Backend,
+) -> None:
+    outcomes = await backend.queue.enqueue_many(
+        [JobSpec("echo", (1,), job_id="twin"), JobSpec("echo", (1,), job_id="twin")]
+    )
+
+    assert isinstance(outcomes[0], JobMetadata)
+    assert isinstance(outcomes[1], JobNotQueued)
+    assert await backend.queue.queue_depth() == 1

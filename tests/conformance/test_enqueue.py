@@ -6,6 +6,7 @@ import asyncio
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from arq.utils import timestamp_ms
 
 from queue_core import JobMetadata, JobNotFound, JobNotQueued, JobStatus
 from tests.conformance.conftest import IDLE_QUEUE, WORK_QUEUE, Backend
@@ -153,3 +154,16 @@ async def test_a_deferred_job_runs_once_its_time_comes(backend: Backend) -> None
 
     assert result.result == 5
     assert result.start_time >= job.enqueue_time + timedelta(milliseconds=250)
+
+
+async def test_a_repeated_id_with_the_same_arguments_in_one_millisecond_is_refused(
+    backend: Backend, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Both calls read one clock time, so both payloads are byte for byte equal.
+    now = timestamp_ms()
+    monkeypatch.setattr("queue_core._jobs.timestamp_ms", lambda: now)
+    first = await backend.queue.enqueue("echo", 1, _job_id="twin")
+
+    with pytest.raises(JobNotQueued):
+        await backend.queue.enqueue("echo", 1, _job_id="twin")
+    assert await backend.queue.get_job_metadata("twin") == first
