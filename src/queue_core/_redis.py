@@ -91,22 +91,22 @@ _PREFIXES: Final = (
 # our own write, sent again after a dropped connection, so retrying is safe;
 # a given id is refused whatever its job holds (two calls in one millisecond
 # with the same arguments write the same payload). KEYS: queue. ARGV: job
-# id, payload, ttl ms, score, 1 if the id is random (else 0), and only if a
-# trace is active its context, kept beside the job with the same expiry
-# (see _telemetry.py).
+# id, payload, "<ttl ms> <score> <1 if the id is random, else 0>" (one
+# argument for three numbers: each argument costs redis-py an encoding
+# pass), and only if a trace is active its context, kept beside the job
+# with the same expiry (see _telemetry.py).
 _ENQUEUE: Final = _Script(
     _PREFIXES
     + """
 local id, payload = ARGV[1], ARGV[2]
-local existing = redis.call('GET', jp .. id)
-if existing then
-  if ARGV[5] == '1' and existing == payload then return 1 end
+local ttl, score, random = string.match(ARGV[3], '(%S+) (%S+) (%S+)')
+if redis.call('EXISTS', rp .. id) == 1 then return 0 end
+if not redis.call('SET', jp .. id, payload, 'PX', ttl, 'NX') then
+  if random == '1' and redis.call('GET', jp .. id) == payload then return 1 end
   return 0
 end
-if redis.call('EXISTS', rp .. id) == 1 then return 0 end
-redis.call('PSETEX', jp .. id, ARGV[3], payload)
-redis.call('ZADD', KEYS[1], ARGV[4], id)
-if ARGV[6] then redis.call('PSETEX', tp .. id, ARGV[3], ARGV[6]) end
+redis.call('ZADD', KEYS[1], score, id)
+if ARGV[4] then redis.call('PSETEX', tp .. id, ttl, ARGV[4]) end
 return 1
 """
 )
@@ -163,15 +163,15 @@ _U16: Final = struct.Struct(">H")
 _U32: Final = struct.Struct(">I")
 
 # Everything a read needs, atomically, so a job that finishes mid-read is
-# never seen as missing. KEYS: queue. ARGV: job id.
+# never seen as missing, in two commands (each costs the script a call into
+# Redis). KEYS: queue. ARGV: job id.
 _READ: Final = _Script(
     _PREFIXES
     + """
 local id = ARGV[1]
-local result = redis.call('GET', rp .. id)
-if result then return {result} end
-return {false, redis.call('GET', jp .. id), redis.call('ZSCORE', KEYS[1], id),
-        redis.call('EXISTS', ip .. id)}
+local got = redis.call('MGET', rp .. id, jp .. id, ip .. id)
+if got[1] then return {got[1]} end
+return {false, got[2], redis.call('ZSCORE', KEYS[1], id), got[3] and 1 or 0}
 """
 )
 
@@ -305,14 +305,16 @@ class RedisArqQueue(ArqQueue):
         self._counter: SyncCounter | None = None
         limit = getattr(pool.connection_pool, "max_connections", None)
         # redis-py fails at once when its pool is exhausted; callers wait here.
-        self._bound: Callable[[], contextlib.AbstractAsyncContextManager[Any]] = (
-            contextlib.nullcontext
-        )
-        self._slots: contextlib.AbstractAsyncContextManager[Any] = (
+        self._semaphore = (
             asyncio.Semaphore(limit)
             if isinstance(limit, int) and limit < _UNBOUNDED
-            else contextlib.nullcontext()
+            else None
         )
+        self._slots: contextlib.AbstractAsyncContextManager[Any] = (
+            self._semaphore or contextlib.nullcontext()
+        )
+        self._deadlines: Deadlines | None = None
+        """Bounds every call when the settings have a socket timeout."""
         self._codec = JobCodec(
             pool.job_serializer,
             pool.job_deserializer,
@@ -357,9 +359,7 @@ class RedisArqQueue(ArqQueue):
             )
             timeout = socket_timeout_of(redis_settings)
             if timeout is not None:
-                queue._bound = Deadlines(
-                    timeout, address_of(pool.connection_pool)
-                ).bound
+                queue._deadlines = Deadlines(timeout, address_of(pool.connection_pool))
             await queue.load_scripts()
         except BaseException:
             await close_pool(pool)
@@ -403,22 +403,46 @@ class RedisArqQueue(ArqQueue):
     ) -> Any:
         # Bytes where we can: redis-py sends them as they are, where it
         # would run each str or int through its encoder.
-        call = (script.sha_bytes, _NUMKEYS[len(keys)], *keys, *args)
-        async with self._bound(), self._slots:
+        # `_bound()` and `_slots`, spelled out: this is every call's path.
+        semaphore, deadlines = self._semaphore, self._deadlines
+        token = None if deadlines is None else deadlines.enter()
+        acquired = False
+        try:
+            if semaphore is not None:
+                await semaphore.acquire()
+                acquired = True
             try:
-                return await self._evalsha(*call)
+                return await self._evalsha(
+                    script.sha_bytes, _NUMKEYS[len(keys)], *keys, *args
+                )
             except NoScriptError:
                 await self._pool.script_load(script.source)
-                return await self._evalsha(*call)
+                return await self._evalsha(
+                    script.sha_bytes, _NUMKEYS[len(keys)], *keys, *args
+                )
+        except asyncio.CancelledError:
+            error = None if deadlines is None else deadlines.timed_out()
+            if error is None:
+                raise
+            raise error from None
+        finally:
+            if acquired and semaphore is not None:
+                semaphore.release()
+            if deadlines is not None and token is not None:
+                deadlines.leave(token)
+
+    def _bound(self) -> contextlib.AbstractAsyncContextManager[Any]:
+        """``async with self._bound():`` around a call: the deadline, if any."""
+        if self._deadlines is None:
+            return contextlib.nullcontext()
+        return self._deadlines.bound()
 
     @staticmethod
     def _enqueue_call(job: PlannedJob) -> tuple[list[bytes], list[bytes]]:
         args = [
             job.job_id.encode(),
             job.payload,
-            b"%d" % job.expires_ms,
-            b"%d" % job.score,
-            b"1" if job.random_id else b"0",
+            b"%d %d %d" % (job.expires_ms, job.score, job.random_id),
         ]
         if job.trace is not None:
             args.append(job.trace)
