@@ -47,9 +47,6 @@ def fail_or_skip(reason: str) -> NoReturn:
     pytest.skip(reason)
 
 
-_no_redis = fail_or_skip
-
-
 @pytest.fixture(scope="session")
 def redis_url() -> Iterator[str]:
     """URL of a real Redis: ``$QUEUE_CORE_TEST_REDIS_URL`` or one we start.
@@ -75,7 +72,7 @@ def started_redis(**options: Any) -> Iterator[EmbeddedRedis]:
     try:
         server.start()
     except FileNotFoundError as exc:
-        _no_redis(str(exc))
+        fail_or_skip(str(exc))
     try:
         yield server
     finally:

@@ -19,6 +19,7 @@ from benchmarks import browser, suites
 from benchmarks.harness import BATCH, CONCURRENT, SEQUENTIAL
 
 from queue_core import find_redis_server
+from tests.conftest import fail_or_skip
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
@@ -112,9 +113,7 @@ def quick_run(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     try:
         find_redis_server()
     except FileNotFoundError as exc:
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(f"CI needs a redis-server: {exc}")
-        pytest.skip(str(exc))
+        fail_or_skip(str(exc))
     output = tmp_path_factory.mktemp("benchmark") / "latest.json"
     completed = subprocess.run(
         [sys.executable, "-m", "benchmarks", "--quick", "--output", str(output)],

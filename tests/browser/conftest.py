@@ -22,7 +22,7 @@ from starlette.types import ASGIApp
 from queue_browser import JobBrowser
 from queue_core import ArqQueue
 from queue_core._embedded import free_loopback_port
-from tests.conftest import asgi_client
+from tests.conftest import asgi_client, fail_or_skip
 
 CHROMIUM = os.environ.get("QUEUE_CORE_CHROMIUM", "/usr/bin/chromium")
 CHROMEDRIVER = os.environ.get("QUEUE_CORE_CHROMEDRIVER", "/usr/bin/chromedriver")
@@ -39,18 +39,12 @@ async def browser_client(
         yield client
 
 
-def _no_chromium(reason: str) -> None:
-    if os.environ.get("CI", "").lower() == "true":
-        pytest.fail(f"CI needs Chromium and chromedriver: {reason}")
-    pytest.skip(reason)
-
-
 @pytest.fixture
 def chromium(tmp_path: Path) -> Iterator[webdriver.Chrome]:
     """A fresh headless Chromium (Debian's), driven through chromedriver."""
     for path in (CHROMIUM, CHROMEDRIVER):
         if shutil.which(path) is None:
-            _no_chromium(f"{path} is not installed")
+            fail_or_skip(f"{path} is not installed")
     options = webdriver.ChromeOptions()
     options.binary_location = CHROMIUM
     for argument in (

@@ -26,7 +26,7 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 
 from queue_core import EmbeddedRedis, find_redis_server
 from queue_core._embedded import free_loopback_port, stop_process
-from tests.conftest import _no_redis, started_redis
+from tests.conftest import fail_or_skip, started_redis
 
 SECRET = "pw-SENTINEL-6f1c"
 """The password that must never show up in a repr, a log line or an error."""
@@ -329,9 +329,9 @@ def sentinel_cluster(short_dir: Path) -> Iterator[Callable[..., SentinelCluster]
         try:
             cluster.start(replicas=replicas, sentinels=sentinels, quorum=quorum)
         except FileNotFoundError as exc:
-            _no_redis(str(exc))
+            fail_or_skip(str(exc))
         except SentinelUnsupportedError as exc:
-            _no_redis(str(exc))
+            fail_or_skip(str(exc))
         return cluster
 
     try:
@@ -409,7 +409,7 @@ def _new_ca(directory: Path, name: str) -> tuple[Path, Path]:
 def tls_files(tmp_path_factory: pytest.TempPathFactory) -> TlsFiles:
     """Certificates made with the ``openssl`` command for this session."""
     if shutil.which("openssl") is None:
-        _no_redis("the openssl command is needed to make TLS certificates")
+        fail_or_skip("the openssl command is needed to make TLS certificates")
     directory = tmp_path_factory.mktemp("tls")
     ca_cert, ca_key = _new_ca(directory, "ca")
     other_ca_cert, _ = _new_ca(directory, "other-ca")
@@ -437,7 +437,7 @@ def tls_redis(tls_files: TlsFiles) -> Iterator[int]:
     without TLS.
     """
     if not DEBIAN_REDIS_SERVER.is_file():
-        _no_redis(f"{DEBIAN_REDIS_SERVER} (built with TLS) is not installed")
+        fail_or_skip(f"{DEBIAN_REDIS_SERVER} (built with TLS) is not installed")
     port = free_loopback_port()
     server = EmbeddedRedis(
         executable=str(DEBIAN_REDIS_SERVER),
@@ -452,7 +452,7 @@ def tls_redis(tls_files: TlsFiles) -> Iterator[int]:
     try:
         server.start()
     except RuntimeError as exc:
-        _no_redis(f"{DEBIAN_REDIS_SERVER} cannot serve TLS: {exc}")
+        fail_or_skip(f"{DEBIAN_REDIS_SERVER} cannot serve TLS: {exc}")
     try:
         yield port
     finally:
