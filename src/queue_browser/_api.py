@@ -130,10 +130,17 @@ class Browsing:
             BrowsingError: No such job (404).
         """
         try:
-            try:
-                return JobRow.of(await self.queue.get_job_result(job_id, queue_name))
-            except JobResultUnavailable:
-                return JobRow.of(await self.queue.get_job_metadata(job_id, queue_name))
+            for _ in range(2):
+                try:
+                    return JobRow.of(
+                        await self.queue.get_job_result(job_id, queue_name)
+                    )
+                except JobResultUnavailable:
+                    metadata = await self.queue.get_job_metadata(job_id, queue_name)
+                if metadata.status is not JobStatus.complete:
+                    break
+                # It finished between the two reads: read its result again.
+            return JobRow.of(metadata)
         except JobNotFound:
             raise BrowsingError(404, "job not found") from None
         except JobDeserializationError:
