@@ -155,6 +155,7 @@ def test_jobs_that_outlast_the_timeout_are_reported_and_exit_1() -> None:
     # The deferred jobs cannot run before DEFER_SECONDS, far beyond this.
     cut_short = demo("-n", str(JOBS), "--timeout", "0.2", "--json")
     assert cut_short.exit_code == ExitCode.FAILURE
+    assert cut_short.stdout, cut_short.stderr
     report = json.loads(cut_short.stdout)
     assert report["unfinished"] >= report["deferred"] >= 1
     assert report["succeeded"] + report["failed"] + report["unfinished"] == JOBS

@@ -96,6 +96,10 @@ def demo_worker_settings(queue_name: str) -> WorkerSettings:
         queue_name=queue_name,
         max_jobs=100,
         poll_delay=0.01,
+        # At the end, let running jobs finish (a checksum takes microseconds)
+        # rather than cancel them mid-write: arq's close() then has nothing
+        # to cancel.
+        job_completion_wait=1,
     )
 
 

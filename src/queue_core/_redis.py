@@ -279,6 +279,14 @@ def _chunks(planned: list[PlannedJob]) -> list[tuple[range, str]]:
     return chunks
 
 
+def _result_page(found: list[JobResult], cursor: str | None) -> ResultPage:
+    """A page of results, each job once.
+
+    SCAN returns a key twice when Redis resizes its table between two steps.
+    """
+    return ResultPage(list({result.id: result for result in found}.values()), cursor)
+
+
 class RedisArqQueue(ArqQueue):
     """A queue on Redis, read and written exactly as arq does.
 
@@ -685,12 +693,12 @@ class RedisArqQueue(ArqQueue):
             room = limit - len(found)
             if len(matched) > room:
                 found += matched[:room]
-                return ResultPage(found, f"{position}:{skip + room}")
+                return _result_page(found, f"{position}:{skip + room}")
             found += matched
             position, skip = following, 0
             if position == 0:
-                return ResultPage(found, None)
-        return ResultPage(found, f"{position}:0")
+                return _result_page(found, None)
+        return _result_page(found, f"{position}:0")
 
     async def _result_step(
         self, queue_name: str, position: int

@@ -129,7 +129,8 @@ def test_demo_browse_keeps_the_worker_running_jobs_until_interrupted(
         assert process.wait(timeout=30) == 0
 
     assert queue["name"].startswith("queue-core:demo:")
-    assert len([job for job in finished if job["name"] != "nap"]) == 50
+    # Counted by id: SCAN may list a key twice while the database grows.
+    assert len({job["id"] for job in finished if job["name"] != "nap"}) == 50
     assert "50 jobs on an embedded server, " in log.read_text()
 
 
