@@ -7,7 +7,6 @@ import contextlib
 import dataclasses
 import enum
 import importlib.util
-import inspect
 import logging
 import signal
 from collections.abc import Awaitable, Callable, Iterator, Sequence
@@ -25,7 +24,6 @@ from typing_extensions import override
 
 from queue_core._config import build_arq_redis_settings
 from queue_core._exceptions import ArqJobError, JobNotFound, JobResultUnavailable
-from queue_core._queue import ArqQueue
 from queue_core._redis import RedisArqQueue
 from queue_core._serializers import (
     json_deserializer,
@@ -48,15 +46,6 @@ _SERIALIZERS: Final[dict[str, tuple[Serializer | None, Deserializer | None]]] = 
     "msgpack": (msgpack_serializer, msgpack_deserializer),
 }
 
-_ENQUEUE_OPTIONS: Final = frozenset(
-    name for name in inspect.signature(ArqQueue.enqueue).parameters if name[0] == "_"
-)
-"""Keyword names `ArqQueue.enqueue` keeps for itself, never passed to tasks."""
-
-_UNFINISHED: Final = ("deferred", "queued", "in_progress")
-_CELL_WIDTH: Final = 40
-_SCAN_COUNT: Final = 1000
-_PROGRESS_LINE_INTERVAL: Final = 1.0
 _SECRET_MASK: Final = "***"  # noqa: S105 - what replaces a password
 _F = TypeVar("_F", bound=Callable[..., Any])
 _T = TypeVar("_T")

@@ -5,12 +5,11 @@ from __future__ import annotations
 import sys
 import time
 from types import TracebackType
-from typing import Any, Self
+from typing import Any, Final, Self
 
 import click
 
 from queue_core._cli._app import (
-    _PROGRESS_LINE_INTERVAL,
     _execute,
     _Failure,
     _Options,
@@ -30,6 +29,8 @@ from queue_core._cli._output import (
 )
 from queue_core._demo import DEFER_SECONDS, DemoReport, run_demo
 from queue_core._models import JobResult
+
+_PROGRESS_LINE_INTERVAL: Final = 1.0
 
 
 class _Progress:

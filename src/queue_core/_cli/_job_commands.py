@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import json
 import sys
 from pathlib import Path
@@ -12,8 +13,6 @@ from arq.utils import import_string
 from arq.worker import func, get_kwargs
 
 from queue_core._cli._app import (
-    _ENQUEUE_OPTIONS,
-    _UNFINISHED,
     ExitCode,
     _CliError,
     _Failure,
@@ -33,7 +32,15 @@ from queue_core._cli._output import (
     _when,
 )
 from queue_core._models import JobMetadata, JobResult, JobStatus
+from queue_core._queue import ArqQueue
 from queue_core._redis import RedisArqQueue
+
+_ENQUEUE_OPTIONS: Final = frozenset(
+    name for name in inspect.signature(ArqQueue.enqueue).parameters if name[0] == "_"
+)
+"""Keyword names `ArqQueue.enqueue` keeps for itself, never passed to tasks."""
+_UNFINISHED: Final = ("deferred", "queued", "in_progress")
+
 
 WORKER_SETTINGS_ENV: Final = "QUEUE_CORE_WORKER_SETTINGS"
 

@@ -8,18 +8,19 @@ import json
 import math
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, Final
 
 import click
 
 from queue_core._cli._app import (
-    _CELL_WIDTH,
     _options,
 )
 from queue_core._models import JobMetadata, JobResult
 from queue_core._serializers import (
     RemoteJobError,
 )
+
+_CELL_WIDTH: Final = 40
 
 
 def _type_name(exc: BaseException) -> str:

@@ -13,7 +13,6 @@ from arq.constants import (
 from arq.utils import timestamp_ms, to_seconds
 
 from queue_core._cli._app import (
-    _SCAN_COUNT,
     _options,
     _queue_options,
     _run,
@@ -30,6 +29,9 @@ from queue_core._redis import RedisArqQueue
 _ARQ_HEALTH_CHECK_INTERVAL: Final = to_seconds(
     _WORKER_DEFAULTS["health_check_interval"]
 )
+
+_SCAN_COUNT: Final = 1000
+
 """arq's own default, in seconds: how often a worker rewrites its record."""
 
 _NO_EXPIRY: Final = -1
