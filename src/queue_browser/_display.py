@@ -8,7 +8,7 @@ import time
 import traceback
 from collections import deque
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, Final
 
@@ -125,23 +125,19 @@ class JobRow:
     @classmethod
     def of(cls, job: JobMetadata) -> JobRow:
         """The row for a job, with its result if it has finished."""
-        if not isinstance(job, JobResult):
-            return cls(
-                job.id,
-                job.name,
-                job.status.value,
-                job.enqueue_time,
-                show_value(job.args),
-                show_value(job.kwargs),
-            )
-        aborted = not job.success and isinstance(job.result, asyncio.CancelledError)
-        return cls(
+        row = cls(
             job.id,
             job.name,
             job.status.value,
             job.enqueue_time,
             show_value(job.args),
             show_value(job.kwargs),
+        )
+        if not isinstance(job, JobResult):
+            return row
+        aborted = not job.success and isinstance(job.result, asyncio.CancelledError)
+        return replace(
+            row,
             outcome="aborted" if aborted else "succeeded" if job.success else "failed",
             result=show_value(job.result) if job.success else show_error(job.result),
             start_time=job.start_time,
