@@ -501,7 +501,6 @@ def test_json_output_is_one_valid_document_on_stdout(
 def test_the_json_serializer_writes_payloads_a_json_worker_runs(
     invoke: Invoke, redis_url: str, arq_worker: Callable[..., WorkerProcess]
 ) -> None:
-    arq_worker(serializer="json")
     env = {SERIALIZER_ENV: "json"}
     job = document(invoke("enqueue", "add", "4", "5", "--json", env=env))
     client = Redis.from_url(redis_url)
@@ -511,6 +510,8 @@ def test_the_json_serializer_writes_payloads_a_json_worker_runs(
         client.close()
     assert isinstance(stored, bytes)
     assert json.loads(stored)["a"] == [4, 5]
+    # Started once the payload is read: a worker deletes it as the job ends.
+    arq_worker(serializer="json")
     done = document(invoke("result", job["id"], "--wait", WAIT, "--json", env=env))
     assert done["result"] == 9
 
