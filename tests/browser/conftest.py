@@ -15,6 +15,9 @@ import uvicorn
 from httpx import AsyncClient
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support import expected_conditions
+from selenium.webdriver.support.wait import WebDriverWait
 from starlette.applications import Starlette
 from starlette.routing import Mount
 from starlette.types import ASGIApp
@@ -27,6 +30,7 @@ from tests.conftest import asgi_client, fail_or_skip
 CHROMIUM = os.environ.get("QUEUE_CORE_CHROMIUM", "/usr/bin/chromium")
 CHROMEDRIVER = os.environ.get("QUEUE_CORE_CHROMEDRIVER", "/usr/bin/chromedriver")
 SERVER_START_TIMEOUT = 20.0
+NAVIGATION_TIMEOUT = 20.0
 
 
 @asynccontextmanager
@@ -65,6 +69,21 @@ def chromium(tmp_path: Path) -> Iterator[webdriver.Chrome]:
         yield driver
     finally:
         driver.quit()
+
+
+def click_through(driver: webdriver.Chrome, element_id: str) -> None:
+    """Click the element and wait until the page it leads to has loaded.
+
+    A click returns before a link or form submission it starts has left the
+    page, so without this wait the next lookup may still read the old page.
+    """
+    old_page = driver.find_element(By.TAG_NAME, "html")
+    driver.find_element(By.ID, element_id).click()
+    wait = WebDriverWait(driver, NAVIGATION_TIMEOUT)
+    wait.until(expected_conditions.staleness_of(old_page))
+    wait.until(
+        lambda page: page.execute_script("return document.readyState") == "complete"
+    )
 
 
 def console_errors(driver: webdriver.Chrome) -> list[str]:

@@ -18,7 +18,7 @@ from starlette.types import ASGIApp
 from queue_browser import JobBrowser
 from queue_core import JobMetadata, JobSpec, RedisArqQueue
 from queue_starlette import arq_lifespan
-from tests.browser.conftest import console_errors
+from tests.browser.conftest import click_through, console_errors
 from tests.conftest import WorkerProcess
 
 QUEUE = "browser:page"
@@ -89,7 +89,7 @@ def test_the_page_shows_jobs_filters_them_and_runs_no_injected_script(
         chromium.execute_script("return document.querySelectorAll('main img').length")
         == 0
     )
-    chromium.find_element(By.ID, "status-deferred").click()
+    click_through(chromium, "status-deferred")
     assert _rows(chromium) == [later.id]
     assert "status=deferred" in chromium.current_url
     chromium.get(f"{site}/jobs/job/{hostile.id}?queue={QUEUE}")
@@ -116,7 +116,7 @@ def test_a_running_job_is_aborted_from_its_page_only_where_allowed(
 
     assert chromium.find_elements(By.ID, "abort") == []
     chromium.get(f"{site}/jobs/{page}")
-    chromium.find_element(By.ID, "abort").click()
+    click_through(chromium, "abort")
     assert chromium.find_elements(By.ID, "abort-requested")
     while chromium.find_element(By.ID, "status").text != "aborted":
         assert time.monotonic() < deadline, "the job was not aborted"
