@@ -6,6 +6,7 @@ import asyncio
 import pickle
 import random
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -24,6 +25,7 @@ from queue_core import (
     RedisArqQueue,
     json_deserializer,
 )
+from queue_core._wire import IDLE_CHECK
 from tests.conftest import WorkerProcess
 
 WORK = "redis-backend:work"
@@ -187,6 +189,52 @@ async def test_calls_survive_redis_forgetting_the_scripts(
     assert (await redis_queue.get_job_metadata(job.id)).args == (1,)
     assert all(isinstance(outcome, JobMetadata) for outcome in batch)
     assert await redis_queue.queue_depth() == 3
+
+
+async def test_calls_cancelled_awaiting_their_reply_leave_no_connection_astray(
+    redis_settings: RedisSettings, arq_pool: ArqRedis
+) -> None:
+    """A reply that arrives after its call was cancelled reaches no other call."""
+    queue = await RedisArqQueue.initialize(replace(redis_settings, max_connections=2))
+    try:
+        jobs = [await queue.enqueue("echo", n) for n in range(6)]
+        await arq_pool.client_pause(500)
+        waiting = [
+            asyncio.create_task(queue.get_job_metadata(job.id)) for job in jobs[:2]
+        ]
+        await asyncio.sleep(0.1)
+        for call in waiting:
+            call.cancel()
+        await asyncio.gather(*waiting, return_exceptions=True)
+        read = await asyncio.gather(*(queue.get_job_metadata(job.id) for job in jobs))
+    finally:
+        await queue.aclose()
+
+    assert all(call.cancelled() for call in waiting)
+    assert [job.args for job in read] == [(n,) for n in range(6)]
+
+
+async def test_connections_redis_closed_while_idle_are_replaced_without_retries(
+    redis_settings: RedisSettings, arq_pool: ArqRedis
+) -> None:
+    """As redis-py does: an idle connection is checked before it is used.
+
+    The queue's pool is arq's own, which retries nothing, so a call sent on
+    a closed connection would fail.
+    """
+    pool = await create_pool(redis_settings)
+    queue = RedisArqQueue(pool)
+    try:
+        jobs = await asyncio.gather(*(queue.enqueue("echo", n) for n in range(3)))
+        await asyncio.sleep(IDLE_CHECK + 0.2)
+        killed = await arq_pool.client_kill_filter(_type="normal", skipme=True)
+        read = await asyncio.gather(*(queue.get_job_metadata(job.id) for job in jobs))
+    finally:
+        await queue.aclose()
+        await pool.aclose()
+
+    assert killed >= 1
+    assert [job.args for job in read] == [(n,) for n in range(3)]
 
 
 async def test_two_hundred_concurrent_enqueues_of_one_id_have_one_winner(

@@ -7,7 +7,7 @@ import contextlib
 import hashlib
 import logging
 import struct
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Sequence
 from typing import Any, Final, Self
 
 from arq.connections import ArqRedis, RedisSettings
@@ -37,6 +37,7 @@ from ._pool import close_pool, open_pool, socket_timeout_of
 from ._queue import ArqQueue
 from ._sync_counts import SyncCounter
 from ._telemetry import TRACE_KEY_PREFIX
+from ._wire import CommandSender, pack_evalsha
 
 __all__ = ["RedisArqQueue"]
 
@@ -119,14 +120,13 @@ return 1
 # numbers, which it would have to print), and a u8: 1 if the id is random
 # (its own payload then means a retried write). Results are checked for all jobs
 # at once; only if one exists is each job checked as _ENQUEUE does, else
-# SET NX both checks and writes a job's key. KEYS: queue. ARGV: job key
-# prefix, result key prefix, records, and only if a trace is active the
-# batch's context, kept beside each job written with its expiry. Returns 1
-# (queued) or 0 for each job.
+# SET NX both checks and writes a job's key. KEYS: queue. ARGV: records,
+# and only if a trace is active the batch's context, kept beside each job
+# written with its expiry. Returns 1 (queued) or 0 for each job.
 _ENQUEUE_MANY: Final = _Script(
-    f"local tp = '{TRACE_KEY_PREFIX}'\n"
-    """
-local jp, rp, data, trace = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
+    _PREFIXES
+    + """
+local data, trace = ARGV[1], ARGV[2]
 local ids, payloads, scores, ttls, random, results = {}, {}, {}, {}, {}, {}
 local pos, size, n = 1, #data, 0
 while pos <= size do
@@ -157,8 +157,6 @@ return out
 """
 )
 _U8: Final = struct.Struct(">B")
-_NUMKEYS: Final = tuple(b"%d" % count for count in range(5))
-"""EVALSHA's key counts, as redis-py would encode them."""
 _U16: Final = struct.Struct(">H")
 _U32: Final = struct.Struct(">I")
 
@@ -197,18 +195,18 @@ return {2}
 )
 
 # A page of a queue with each job's payload and in-progress flag, instead of
-# arq's one read per job. KEYS: queue. ARGV: job prefix, in-progress prefix,
-# start, stop.
+# arq's one read per job. KEYS: queue. ARGV: start, stop.
 _LIST: Final = _Script(
-    """
-local ids = redis.call('ZRANGE', KEYS[1], ARGV[3], ARGV[4], 'WITHSCORES')
+    _PREFIXES
+    + """
+local ids = redis.call('ZRANGE', KEYS[1], ARGV[1], ARGV[2], 'WITHSCORES')
 local out = {}
 for i = 1, #ids, 2 do
   local id = ids[i]
   out[#out + 1] = id
   out[#out + 1] = ids[i + 1]
-  out[#out + 1] = redis.call('GET', ARGV[1] .. id)
-  out[#out + 1] = redis.call('EXISTS', ARGV[2] .. id)
+  out[#out + 1] = redis.call('GET', jp .. id)
+  out[#out + 1] = redis.call('EXISTS', ip .. id)
 end
 return out
 """
@@ -216,15 +214,16 @@ return out
 
 # A queue's counts without reading a job: running jobs are looked for among
 # the first ready ones, where workers take them. KEYS: queue. ARGV: now in
-# ms, in-progress prefix, window. Returns {depth, deferred, in progress}.
+# ms, window. Returns {depth, deferred, in progress}.
 _COUNT: Final = _Script(
-    """
+    _PREFIXES
+    + """
 local depth = redis.call('ZCARD', KEYS[1])
 local deferred = redis.call('ZCOUNT', KEYS[1], '(' .. ARGV[1], '+inf')
-local ids = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, ARGV[3])
+local ids = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, ARGV[2])
 local running = 0
 if #ids > 0 then
-  for i = 1, #ids do ids[i] = ARGV[2] .. ids[i] end
+  for i = 1, #ids do ids[i] = ip .. ids[i] end
   running = redis.call('EXISTS', unpack(ids))
 end
 return {depth, deferred, running}
@@ -321,6 +320,7 @@ class RedisArqQueue(ArqQueue):
         self._slots: contextlib.AbstractAsyncContextManager[Any] = (
             self._semaphore or contextlib.nullcontext()
         )
+        self._sender = CommandSender(pool.connection_pool)
         self._deadlines: Deadlines | None = None
         """Bounds every call when the settings have a socket timeout."""
         self._codec = JobCodec(
@@ -328,9 +328,6 @@ class RedisArqQueue(ArqQueue):
             pool.job_deserializer,
             expires_extra_ms=pool.expires_extra_ms,
         )
-        # redis-py's stubs say str and int arguments (it takes bytes too),
-        # and type the call for sync and async clients at once.
-        self._evalsha: Callable[..., Awaitable[Any]] = pool.evalsha  # type: ignore[assignment]
 
     @classmethod
     async def initialize(
@@ -407,10 +404,8 @@ class RedisArqQueue(ArqQueue):
             await pipe.execute()
 
     async def _run(
-        self, script: _Script, keys: Sequence[bytes], args: Sequence[Any]
+        self, script: _Script, keys: Sequence[bytes], args: Sequence[bytes]
     ) -> Any:
-        # Bytes where we can: redis-py sends them as they are, where it
-        # would run each str or int through its encoder.
         # `_bound()` and `_slots`, spelled out: this is every call's path.
         semaphore, deadlines = self._semaphore, self._deadlines
         token = None if deadlines is None else deadlines.enter()
@@ -419,15 +414,12 @@ class RedisArqQueue(ArqQueue):
             if semaphore is not None:
                 await semaphore.acquire()
                 acquired = True
+            command = pack_evalsha(script.sha_bytes, keys, args)
             try:
-                return await self._evalsha(
-                    script.sha_bytes, _NUMKEYS[len(keys)], *keys, *args
-                )
+                return await self._sender.send(command)
             except NoScriptError:
                 await self._pool.script_load(script.source)
-                return await self._evalsha(
-                    script.sha_bytes, _NUMKEYS[len(keys)], *keys, *args
-                )
+                return await self._sender.send(command)
         except asyncio.CancelledError:
             error = None if deadlines is None else deadlines.timed_out()
             if error is None:
@@ -506,8 +498,6 @@ class RedisArqQueue(ArqQueue):
                             _ENQUEUE_MANY.sha,
                             1,
                             chunks[chunk][1],
-                            job_key_prefix,
-                            result_key_prefix,
                             # redis-py's stubs say str; bytes are sent as is.
                             records[chunk],  # type: ignore[arg-type]
                             *(() if trace is None else (trace,)),
@@ -631,7 +621,7 @@ class RedisArqQueue(ArqQueue):
             flat = await self._run(
                 _LIST,
                 [name.encode()],
-                [job_key_prefix, in_progress_key_prefix, start, start + count - 1],
+                [b"%d" % start, b"%d" % (start + count - 1)],
             )
             rows = len(flat) // 4
             for at in range(0, len(flat), 4):
@@ -669,7 +659,7 @@ class RedisArqQueue(ArqQueue):
     @override
     async def count_jobs(self, queue_name: str | None = None) -> QueueCounts:
         name = self._resolve_queue_name(queue_name)
-        args = [timestamp_ms(), in_progress_key_prefix, _RUNNING_WINDOW]
+        args = [b"%d" % timestamp_ms(), b"%d" % _RUNNING_WINDOW]
         depth, deferred, running = await self._run(_COUNT, [name.encode()], args)
         return QueueCounts(name, int(depth), int(running), int(deferred))
 
