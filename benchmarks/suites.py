@@ -61,7 +61,7 @@ RAW_RESULT = "raw arq: Job.result_info alone"
 MOCK = "queue-core MockArqQueue"
 LIMIT = "limit: redis-py GET + arq's deserialize_result"
 LIMIT_NOTE = (
-    "arq's own result read, the least a one-round-trip call can do; "
+    "arq's own result read: one round trip through redis-py's client; "
     "on an unbounded arq pool"
 )
 BY_TASK = "enqueue by name and by typed task, alternating call by call"
