@@ -132,13 +132,7 @@ def start_worker(
     By default it runs tests/workers.py's settings, told where Redis is and
     which queue to serve through the environment.
     """
-    env = {
-        **os.environ,
-        workers.REDIS_URL_ENV: redis_url,
-        workers.QUEUE_ENV: queue_name,
-        workers.SERIALIZER_ENV: serializer,
-        **(env or {}),
-    }
+    env = _worker_environment(redis_url, queue_name, serializer, env)
     log_path = (
         log_dir / f"worker-{queue_name.replace(':', '_')}-{time.monotonic_ns()}.log"
     )
@@ -163,6 +157,35 @@ def start_worker(
     finally:
         client.close()
     return worker
+
+
+def _worker_environment(
+    redis_url: str, queue_name: str, serializer: str, env: dict[str, str] | None
+) -> dict[str, str]:
+    """Where tests/workers.py's settings find Redis, their queue and serializer."""
+    return {
+        **os.environ,
+        workers.REDIS_URL_ENV: redis_url,
+        workers.QUEUE_ENV: queue_name,
+        workers.SERIALIZER_ENV: serializer,
+        **(env or {}),
+    }
+
+
+def run_worker_to_exit(
+    redis_url: str, queue_name: str, settings_path: str, *, timeout: float
+) -> subprocess.CompletedProcess[str]:
+    """Run ``python -m arq <settings_path>`` until it exits by itself."""
+    return subprocess.run(
+        [sys.executable, "-m", "arq", settings_path],
+        cwd=REPO_ROOT,
+        env=_worker_environment(redis_url, queue_name, "pickle", None),
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
 
 
 @asynccontextmanager

@@ -34,6 +34,8 @@ QUEUE_ENV = "QUEUE_CORE_TEST_WORKER_QUEUE"
 SERIALIZER_ENV = "QUEUE_CORE_TEST_WORKER_SERIALIZER"
 JOURNAL_ENV = "QUEUE_CORE_TEST_WORKER_JOURNAL"
 RUN_QUEUE = "tests:run"
+BRIEFLY_KEPT_S = 1.5
+"""``keep_result`` of the ``echo_briefly_kept`` function."""
 """The queue of the run settings: no other worker serves it."""
 
 
@@ -139,6 +141,13 @@ async def on_shutdown(ctx: dict[Any, Any]) -> None:
     _note("shutdown", ctx)
 
 
+async def failing_startup(ctx: dict[Any, Any]) -> None:
+    """An ``on_startup`` whose resource is not there."""
+    _note("startup", ctx)
+    msg = "the database is down"
+    raise RuntimeError(msg)
+
+
 async def on_job_start(ctx: dict[Any, Any]) -> None:
     _note("job_start", ctx)
 
@@ -186,6 +195,7 @@ RUN_FUNCTIONS: list[Function | Callable[..., Coroutine[Any, Any, Any]]] = [
     func(sleep, name="sleep_briefly", timeout=0.2),
     func(echo, name="echo_forgotten", keep_result=0),
     func(echo, name="echo_kept_forever", keep_result=0, keep_result_forever=True),
+    func(echo, name="echo_briefly_kept", keep_result=BRIEFLY_KEPT_S),
 ]
 
 _RUN_REDIS = build_arq_redis_settings(
@@ -208,6 +218,16 @@ RunSettings = QueueWorkerSettings(
     ctx={"greeting": "from the settings"},
 )
 """Our typed settings, with every hook, aborts allowed and three tries."""
+
+
+FailingStartupSettings = QueueWorkerSettings(
+    functions=RUN_FUNCTIONS,
+    redis_settings=_RUN_REDIS,
+    queue_name=_RUN_QUEUE_NAME,
+    on_startup=failing_startup,
+    on_shutdown=on_shutdown,
+)
+"""Settings whose ``on_startup`` raises."""
 
 
 class OneAtATimeSettings:

@@ -264,10 +264,13 @@ class MockArqQueue(ArqQueue):
         cursor: str | None = None,
     ) -> ResultPage:
         name = self._resolve_queue_name(queue_name)
+        now = timestamp_ms()
         finished = [
             j
             for j in self._jobs.values()
-            if j.queue_name == name and j.result is not None
+            if j.queue_name == name
+            and j.result is not None
+            and not j.result_expired(now)
         ]
         start = int(cursor or 0)
         page = finished[start : start + max(limit, 0)]
@@ -301,7 +304,8 @@ class MockArqQueue(ArqQueue):
         The jobs run in this process and event loop, in the order arq's
         worker takes them (by score, up to ``max_jobs`` at a time), through
         arq's own steps: ``on_job_start``, the function with its timeout,
-        ``on_job_end``, the result stored (or not, per ``keep_result``),
+        ``on_job_end``, the result stored (or not, per ``keep_result``,
+        and dropped, with what is left of the job, once that time is up),
         ``after_job_end``. A function that is not registered, an exception,
         a timeout (`asyncio.TimeoutError`), `arq.worker.Retry` (the job is
         deferred and tried again, up to ``max_tries``), an abort request
@@ -324,8 +328,10 @@ class MockArqQueue(ArqQueue):
                 moved on to their time. By default only jobs due now run;
                 the others stay queued.
             startup: Run ``on_startup`` before the jobs and ``on_shutdown``
-                after them (once per call, as a worker does once per life);
-                `False` skips both, for a test that sets ``ctx`` itself.
+                after them (once per call, as a worker does once per life;
+                ``on_shutdown`` even when the run fails, ``on_startup``
+                included); `False` skips both, for a test that sets ``ctx``
+                itself.
             ctx: Entries added to the settings' ``ctx`` before
                 ``on_startup`` runs, such as fakes for what jobs use.
 
@@ -373,13 +379,15 @@ class MockArqQueue(ArqQueue):
     ) -> list[JobMetadata]:
         """Every job the mock holds, finished ones included, for assertions.
 
+        A finished job is held until its kept result would expire in Redis.
+
         Args:
             queue_name: Only jobs in this queue (default: every queue).
             name: Only jobs of this task.
             status: Only jobs with this status.
         """
         found: list[JobMetadata] = []
-        for job in self._jobs.values():
+        for job in self._kept():
             if queue_name is not None and job.queue_name != queue_name:
                 continue
             metadata = self._snapshot(job)
@@ -442,6 +450,7 @@ class MockArqQueue(ArqQueue):
             msg = f"Job result cannot be serialized, even as a failure. id={job.job_id}"
             raise JobSerializationError(msg, job.job_id)
         job.result = payload
+        job.result_expires_at_ms = None
         job.in_progress = False
 
     # safir's private state, kept for apps' tests that read it (see
@@ -457,19 +466,24 @@ class MockArqQueue(ArqQueue):
         """Safir's queue name -> {job id: `JobResult`}, finished jobs only."""
         return JobsByQueue(self._queue_names, self._queues_with_jobs, self._results_in)
 
+    def _kept(self) -> Iterator[StoredJob]:
+        """Every job but those whose kept result Redis would have dropped."""
+        now = timestamp_ms()
+        return (job for job in self._jobs.values() if not job.result_expired(now))
+
     def _queues_with_jobs(self) -> Iterator[str]:
-        return (job.queue_name for job in self._jobs.values())
+        return (job.queue_name for job in self._kept())
 
     def _metadata_in(self, queue_name: str) -> dict[str, JobMetadata]:
         return {
             job.job_id: self._snapshot(job)
-            for job in self._jobs.values()
+            for job in self._kept()
             if job.queue_name == queue_name
         }
 
     def _results_in(self, queue_name: str) -> dict[str, JobResult]:
         return {
             job.job_id: self._result_snapshot(job)
-            for job in self._jobs.values()
+            for job in self._kept()
             if job.queue_name == queue_name and job.result is not None
         }

@@ -44,6 +44,9 @@ class StoredJob:
     in_progress: bool = False
     start_ms: int | None = None
     result: bytes | None = None
+    result_expires_at_ms: int | None = None
+    """When Redis would drop the kept result (its key's TTL), in unix ms;
+    None keeps it forever."""
     tries: int = 0
     """arq's retry counter: how many times a worker took the job."""
     abort_requested: bool = False
@@ -60,8 +63,19 @@ class StoredJob:
         )
 
     def expired(self, now_ms: int) -> bool:
-        """Whether Redis would have dropped the job's data by ``now_ms``."""
-        return self.result is None and self.expires_at_ms <= now_ms
+        """Whether Redis would have dropped the job's data (or its result)."""
+        if self.result is None:
+            return self.expires_at_ms <= now_ms
+        return self.result_expired(now_ms)
+
+    def result_expired(self, now_ms: int) -> bool:
+        """Whether the job's kept result is gone, and with it the job."""
+        expires_at_ms = self.result_expires_at_ms
+        return (
+            self.result is not None
+            and expires_at_ms is not None
+            and expires_at_ms <= now_ms
+        )
 
 
 @dataclass(slots=True)
@@ -195,9 +209,11 @@ class JobRunner:
     async def run(self) -> int:
         """Run the jobs that are due; how many times a job was taken."""
         worker = self._worker
-        if self._startup and worker.on_startup:
-            await worker.on_startup(self._ctx)
         try:
+            # Inside the try: arq's worker closes, running on_shutdown, even
+            # when on_startup raised.
+            if self._startup and worker.on_startup:
+                await worker.on_startup(self._ctx)
             await self._poll()
         finally:
             if self._tasks:
@@ -431,6 +447,7 @@ class JobRunner:
             job,
             finish=result is not _NO_RESULT,
             result=result_data,
+            keep_s=None if keep_forever else keep_s,
             incr_score=incr_score,
         )
         if worker.after_job_end:
@@ -466,12 +483,16 @@ class JobRunner:
         *,
         finish: bool,
         result: bytes | None,
+        keep_s: float | None,
         incr_score: int | None,
     ) -> None:
-        """Mirrors arq's ``finish_job``: store the result, or requeue the job."""
+        """Mirrors arq's ``finish_job``: store the result, or requeue the job.
+
+        A result is kept ``keep_s`` seconds (None: forever).
+        """
         job.in_progress = False
         if finish:
-            self._store_result(job, result)
+            self._store_result(job, result, keep_s)
         elif incr_score:
             job.score += incr_score
 
@@ -480,12 +501,18 @@ class JobRunner:
         worker = self._worker
         keep = worker.keep_result_forever or worker.keep_result_s > 0
         job.in_progress = False
-        self._store_result(job, result if keep else None)
+        keep_s = None if worker.keep_result_forever else worker.keep_result_s
+        self._store_result(job, result if keep else None, keep_s)
 
-    def _store_result(self, job: StoredJob, result: bytes | None) -> None:
+    def _store_result(
+        self, job: StoredJob, result: bytes | None, keep_s: float | None
+    ) -> None:
         """The job leaves the queue; with no result kept, it is gone."""
         job.abort_requested = False
         if result is None:
             self._jobs.pop(job.job_id, None)
         else:
             job.result = result
+            job.result_expires_at_ms = (
+                None if keep_s is None else timestamp_ms() + to_ms(keep_s)
+            )

@@ -9,6 +9,7 @@ everything a caller can observe.
 from __future__ import annotations
 
 import asyncio
+import subprocess
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -28,7 +29,7 @@ from queue_core import (
     RedisArqQueue,
 )
 from tests import workers
-from tests.conftest import WorkerProcess, start_worker
+from tests.conftest import WorkerProcess, run_worker_to_exit, start_worker
 
 IDLE_QUEUE = "conformance:idle"
 """Default queue of the backends under test: no worker ever takes from it."""
@@ -49,6 +50,9 @@ class Backend:
     start_worker_for: Callable[[str], Any]
     redis: Redis | None = None
     start_settings_worker: Callable[[str], WorkerProcess] | None = None
+    run_settings_worker_to_exit: (
+        Callable[[str], subprocess.CompletedProcess[str]] | None
+    ) = None
 
     @property
     def mock(self) -> MockArqQueue | None:
@@ -138,6 +142,18 @@ class Backend:
         async with self.running(settings, advance=advance):
             pass
 
+    async def failed_run(self, settings: str) -> str:
+        """Run ``tests.workers.<settings>``, which must fail to start; what
+        the failure said (the exception, or the worker's output)."""
+        if self.mock is not None:
+            with pytest.raises(Exception) as raised:  # noqa: PT011 - any failure
+                await self.mock.run_jobs(getattr(workers, settings))
+            return str(raised.value)
+        assert self.run_settings_worker_to_exit is not None
+        ended = await asyncio.to_thread(self.run_settings_worker_to_exit, settings)
+        assert ended.returncode != 0, ended.stdout + ended.stderr
+        return ended.stdout + ended.stderr
+
     async def stored_keys(self) -> int:
         """How many keys Redis holds (the mock: how many jobs), to show
         that a refused call wrote nothing."""
@@ -200,6 +216,11 @@ async def backend(
         extra_workers.append(worker)
         return worker
 
+    def run_settings_worker_to_exit(name: str) -> subprocess.CompletedProcess[str]:
+        return run_worker_to_exit(
+            redis_url, workers.RUN_QUEUE, f"tests.workers.{name}", timeout=WAIT
+        )
+
     queue = await RedisArqQueue.initialize(settings, default_queue_name=IDLE_QUEUE)
     client = Redis.from_url(redis_url)
     try:
@@ -209,6 +230,7 @@ async def backend(
             start_worker_for=start_worker_for,
             redis=client,
             start_settings_worker=start_settings_worker,
+            run_settings_worker_to_exit=run_settings_worker_to_exit,
         )
     finally:
         await queue.aclose()

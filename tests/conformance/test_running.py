@@ -8,7 +8,7 @@ asserts what a caller of the queue, and the settings' hooks, can observe.
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -75,6 +75,15 @@ async def test_a_run_calls_the_job_hooks_around_each_job_between_startup_and_shu
         "shutdown -",
     ]
     assert (await backend.queue.get_job_result(job.id, RUN)).result == 1
+
+
+async def test_an_on_startup_that_raises_fails_the_run_and_on_shutdown_still_runs(
+    backend: Backend,
+) -> None:
+    said = await backend.failed_run("FailingStartupSettings")
+
+    assert "the database is down" in said
+    assert workers.read_journal() == ["startup -", "shutdown -"]
 
 
 async def test_a_run_takes_jobs_in_score_order(backend: Backend) -> None:
@@ -198,6 +207,27 @@ async def test_keep_result_forever_wins_over_keep_result_zero(
     await backend.run("RunSettings")
 
     assert (await backend.queue.get_job_result(job.id, RUN)).result == 1
+
+
+async def test_a_kept_result_is_gone_with_everything_of_its_job_once_keep_result_ends(
+    backend: Backend,
+) -> None:
+    job = await backend.queue.enqueue("echo_briefly_kept", 1, _queue_name=RUN)
+    async with backend.running("RunSettings"):
+        result = await backend.queue.wait_for_result(
+            job.id, RUN, timeout=WAIT, poll_interval=0.02
+        )
+    listed = (await backend.queue.list_results(RUN)).results
+    kept_until = result.finish_time + timedelta(seconds=workers.BRIEFLY_KEPT_S)
+    await asyncio.sleep((kept_until - datetime.now(UTC)).total_seconds() + 0.3)
+
+    assert result.result == 1
+    assert [found.id for found in listed] == [job.id]
+    with pytest.raises(JobNotFound):
+        await backend.queue.get_job_metadata(job.id, RUN)
+    assert (await backend.queue.list_results(RUN)).results == []
+    again = await backend.queue.enqueue("echo", 2, _queue_name=RUN, _job_id=job.id)
+    assert again.id == job.id
 
 
 @pytest.mark.parametrize("task", ["echo", "fail", "no_such_task"])
