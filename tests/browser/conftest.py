@@ -14,9 +14,9 @@ import pytest
 import uvicorn
 from httpx import AsyncClient
 from selenium import webdriver
+from selenium.common.exceptions import WebDriverException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
-from selenium.webdriver.support import expected_conditions
 from selenium.webdriver.support.wait import WebDriverWait
 from starlette.applications import Starlette
 from starlette.routing import Mount
@@ -76,13 +76,19 @@ def click_through(driver: webdriver.Chrome, element_id: str) -> None:
 
     A click returns before a link or form submission it starts has left the
     page, so without this wait the next lookup may still read the old page.
+    The old page is marked, and the wait ends on an unmarked, loaded one;
+    while the pages change over, ChromeDriver may fail a command outright
+    (not only with a stale element), so every failure means "not yet".
     """
-    old_page = driver.find_element(By.TAG_NAME, "html")
+    driver.execute_script("window.queueCoreLeaving = true")
     driver.find_element(By.ID, element_id).click()
-    wait = WebDriverWait(driver, NAVIGATION_TIMEOUT)
-    wait.until(expected_conditions.staleness_of(old_page))
-    wait.until(
-        lambda page: page.execute_script("return document.readyState") == "complete"
+    WebDriverWait(
+        driver, NAVIGATION_TIMEOUT, ignored_exceptions=(WebDriverException,)
+    ).until(
+        lambda page: page.execute_script(
+            "return window.queueCoreLeaving === undefined"
+            " && document.readyState === 'complete'"
+        )
     )
 
 
