@@ -34,9 +34,9 @@ QUEUE_ENV = "QUEUE_CORE_TEST_WORKER_QUEUE"
 SERIALIZER_ENV = "QUEUE_CORE_TEST_WORKER_SERIALIZER"
 JOURNAL_ENV = "QUEUE_CORE_TEST_WORKER_JOURNAL"
 RUN_QUEUE = "tests:run"
+"""The queue of the run settings: no other worker serves it."""
 BRIEFLY_KEPT_S = 1.5
 """``keep_result`` of the ``echo_briefly_kept`` function."""
-"""The queue of the run settings: no other worker serves it."""
 
 
 class TaskFailedError(ValueError):

@@ -217,7 +217,7 @@ async def test_a_kept_result_is_gone_with_everything_of_its_job_once_keep_result
         result = await backend.queue.wait_for_result(
             job.id, RUN, timeout=WAIT, poll_interval=0.02
         )
-    listed = (await backend.queue.list_results(RUN)).results
+        listed = (await backend.queue.list_results(RUN)).results
     kept_until = result.finish_time + timedelta(seconds=workers.BRIEFLY_KEPT_S)
     await asyncio.sleep((kept_until - datetime.now(UTC)).total_seconds() + 0.3)
 
