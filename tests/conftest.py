@@ -208,9 +208,20 @@ def arq_worker(
     started: list[WorkerProcess] = []
 
     def start(
-        queue_name: str = "arq:queue", *, serializer: str = "pickle"
+        queue_name: str = "arq:queue",
+        *,
+        serializer: str = "pickle",
+        settings_path: str = "tests.workers.WorkerSettings",
+        env: dict[str, str] | None = None,
     ) -> WorkerProcess:
-        worker = start_worker(redis_url, queue_name, tmp_path, serializer=serializer)
+        worker = start_worker(
+            redis_url,
+            queue_name,
+            tmp_path,
+            serializer=serializer,
+            settings_path=settings_path,
+            env=env,
+        )
         started.append(worker)
         return worker
 

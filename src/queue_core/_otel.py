@@ -312,7 +312,6 @@ _pending: dict[str, tuple[float, list[Observation]]] = {}
 def _read_gauges() -> tuple[list[Observation], list[Observation]]:
     depth: list[Observation] = []
     running: list[Observation] = []
-    seen: set[tuple[int, str]] = set()
     for client in list(_GAUGES):
         try:
             counts = client.counts()
@@ -320,9 +319,6 @@ def _read_gauges() -> tuple[list[Observation], list[Observation]]:
             logger.debug("Cannot read queue counts", exc_info=True)
             continue
         for name, (queued, in_progress) in counts.items():
-            if (id(client), name) in seen:
-                continue
-            seen.add((id(client), name))
             attributes = {MESSAGING_SYSTEM: SYSTEM, DESTINATION: name}
             depth.append(Observation(queued, attributes))
             running.append(Observation(in_progress, attributes))

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+import itertools
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -12,7 +13,7 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import (
     InMemorySpanExporter,
 )
 
-from tests.conftest import WorkerProcess, start_worker
+from tests.conftest import WorkerProcess
 from tests.telemetry.sdk import installed_sdk
 from tests.telemetry.spans import SPANS_ENV
 
@@ -41,10 +42,10 @@ class TracedWorker:
 
 @pytest.fixture
 def traced_worker(
-    redis_url: str, tmp_path: Path
-) -> Iterator[Callable[..., TracedWorker]]:
+    arq_worker: Callable[..., WorkerProcess], tmp_path: Path
+) -> Callable[..., TracedWorker]:
     """Start ``python -m arq`` workers that export spans to a file."""
-    started: list[WorkerProcess] = []
+    numbers = itertools.count()
 
     def start(
         queue_name: str,
@@ -52,17 +53,12 @@ def traced_worker(
         settings_path: str = "tests.telemetry.worker.WorkerSettings",
         env: dict[str, str] | None = None,
     ) -> TracedWorker:
-        spans_path = tmp_path / f"spans-{len(started)}.jsonl"
-        process = start_worker(
-            redis_url,
+        spans_path = tmp_path / f"spans-{next(numbers)}.jsonl"
+        process = arq_worker(
             queue_name,
-            tmp_path,
             settings_path=settings_path,
             env={SPANS_ENV: str(spans_path), **(env or {})},
         )
-        started.append(process)
         return TracedWorker(process, spans_path)
 
-    yield start
-    for process in started:
-        process.stop()
+    return start
