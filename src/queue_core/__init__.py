@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     )
     from ._factory import open_arq_queue
     from ._jobs import JobSpec
+    from ._memory_store import MockRedisUnavailable
     from ._mock import MockArqQueue
     from ._models import (
         ArqMode,
@@ -32,7 +33,6 @@ if TYPE_CHECKING:
     )
     from ._queue import ArqQueue
     from ._redis import RedisArqQueue
-    from ._runner import MockRedisUnavailable
     from ._serializers import (
         RemoteJobError,
         json_deserializer,
@@ -60,7 +60,7 @@ _SOURCES: dict[str, str] = {
     "JobSpec": "._jobs",
     "JobStatus": "._models",
     "MockArqQueue": "._mock",
-    "MockRedisUnavailable": "._runner",
+    "MockRedisUnavailable": "._memory_store",
     "QueueCounts": "._models",
     "RedactedRedisSettings": "._config",
     "RedisArqQueue": "._redis",

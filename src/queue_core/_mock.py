@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any, Final
 
 from arq.constants import default_queue_name as arq_default_queue_name
@@ -21,10 +22,10 @@ from ._exceptions import (
     JobSerializationError,
 )
 from ._jobs import JobCodec, PlannedJob
+from ._memory_store import MemoryRun, StoredJob
 from ._mock_views import JobsByQueue
 from ._models import JobMetadata, JobResult, QueueCounts, ResultPage
 from ._queue import ArqQueue
-from ._runner import JobRunner, StoredJob
 
 __all__ = ["MockArqQueue"]
 
@@ -62,7 +63,7 @@ class MockArqQueue(ArqQueue):
         super().__init__(default_queue_name=default_queue_name, telemetry=telemetry)
         self._codec = JobCodec(job_serializer, job_deserializer)
         self._jobs: dict[str, StoredJob] = {}
-        self._runners: list[JobRunner] = []
+        self._runners: list[MemoryRun] = []
         self._queue_names: dict[str, None] = {default_queue_name: None}
 
     @override
@@ -347,19 +348,36 @@ class MockArqQueue(ArqQueue):
             Exception: Whatever a hook raised; the run stops, as arq's
                 worker does.
         """
-        runner = JobRunner(
+        runner = MemoryRun(
             self._jobs,
             worker_settings,
             default_queue_name=self.default_queue_name,
             advance=advance,
             startup=startup,
             ctx=ctx,
+            enqueue_cron=self._enqueue_cron,
         )
         self._runners.append(runner)
         try:
             return await runner.run()
         finally:
             self._runners.remove(runner)
+
+    async def _enqueue_cron(
+        self,
+        function_name: str,
+        job_id: str | None,
+        queue_name: str,
+        defer_until: datetime | None,
+    ) -> None:
+        """A cron run, enqueued as arq's worker enqueues it: once per id."""
+        with contextlib.suppress(JobNotQueued):
+            await self.enqueue(
+                function_name,
+                _job_id=job_id,
+                _queue_name=queue_name,
+                _defer_until=defer_until,
+            )
 
     def _running(self, queue_name: str) -> bool:
         """Whether a `run_jobs` call is serving this queue now."""
