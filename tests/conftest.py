@@ -34,7 +34,11 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Mark every test that talks to a real Redis with ``redis``."""
     for item in items:
         callspec = getattr(item, "callspec", None)
-        on_redis = callspec is not None and callspec.params.get("backend") == "redis"
+        on_redis = callspec is not None and callspec.params.get("backend") in {
+            "redis",
+            "arq",
+            "queue-core",
+        }
         if on_redis or "redis_url" in getattr(item, "fixturenames", ()):
             item.add_marker(pytest.mark.redis)
 
@@ -101,9 +105,22 @@ async def redis_queue(redis_settings: RedisSettings) -> AsyncIterator[RedisArqQu
         await queue.aclose()
 
 
+WORKER_PROGRAMS: dict[str, list[str]] = {
+    "arq": ["-m", "arq"],
+    "queue-core": ["-m", "queue_core", "worker"],
+}
+"""How to start each kind of worker on a settings path: arq's own command,
+or queue-core's (``queue-core worker``), with the same settings modules."""
+
+
+def worker_command(program: str, settings_path: str) -> list[str]:
+    """The argv that runs ``program``'s worker with these settings."""
+    return [sys.executable, *WORKER_PROGRAMS[program], settings_path]
+
+
 @dataclass
 class WorkerProcess:
-    """A real ``arq`` worker process started by the suite."""
+    """A real worker process (arq's or queue-core's) started by the suite."""
 
     process: subprocess.Popen[bytes]
     queue_name: str
@@ -126,8 +143,10 @@ def start_worker(
     serializer: str = "pickle",
     settings_path: str = "tests.workers.WorkerSettings",
     env: dict[str, str] | None = None,
+    program: str = "arq",
 ) -> WorkerProcess:
-    """Start ``python -m arq <settings_path>`` and wait until it polls.
+    """Start a worker (``python -m arq <settings_path>``, or queue-core's
+    with ``program="queue-core"``) and wait until it polls.
 
     By default it runs tests/workers.py's settings, told where Redis is and
     which queue to serve through the environment.
@@ -138,7 +157,7 @@ def start_worker(
     )
     with log_path.open("wb") as log:
         process = subprocess.Popen(
-            [sys.executable, "-m", "arq", settings_path],
+            worker_command(program, settings_path),
             cwd=REPO_ROOT,
             env=env,
             stdin=subprocess.DEVNULL,
@@ -152,7 +171,7 @@ def start_worker(
         while not client.exists(f"{queue_name}:health-check"):
             if process.poll() is not None or time.monotonic() > deadline:
                 worker.stop()
-                pytest.fail(f"arq worker did not start:\n{worker.log()}")
+                pytest.fail(f"{program} worker did not start:\n{worker.log()}")
             time.sleep(0.05)
     finally:
         client.close()
@@ -173,11 +192,16 @@ def _worker_environment(
 
 
 def run_worker_to_exit(
-    redis_url: str, queue_name: str, settings_path: str, *, timeout: float
+    redis_url: str,
+    queue_name: str,
+    settings_path: str,
+    *,
+    timeout: float,
+    program: str = "arq",
 ) -> subprocess.CompletedProcess[str]:
-    """Run ``python -m arq <settings_path>`` until it exits by itself."""
+    """Run a worker (arq's, or queue-core's) until it exits by itself."""
     return subprocess.run(
-        [sys.executable, "-m", "arq", settings_path],
+        worker_command(program, settings_path),
         cwd=REPO_ROOT,
         env=_worker_environment(redis_url, queue_name, "pickle", None),
         stdin=subprocess.DEVNULL,
@@ -213,6 +237,7 @@ def arq_worker(
         serializer: str = "pickle",
         settings_path: str = "tests.workers.WorkerSettings",
         env: dict[str, str] | None = None,
+        program: str = "arq",
     ) -> WorkerProcess:
         worker = start_worker(
             redis_url,
@@ -221,6 +246,7 @@ def arq_worker(
             serializer=serializer,
             settings_path=settings_path,
             env=env,
+            program=program,
         )
         started.append(worker)
         return worker

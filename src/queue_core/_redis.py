@@ -39,7 +39,7 @@ from ._sync_counts import SyncCounter
 from ._telemetry import TRACE_KEY_PREFIX
 from ._wire import CommandSender, pack_evalsha
 
-__all__ = ["RedisArqQueue"]
+__all__ = ["PREFIXES", "RedisArqQueue", "Script"]
 
 logger = logging.getLogger(__name__)
 
@@ -67,7 +67,7 @@ _UNBOUNDED: Final = 2**31
 """redis-py's max_connections when none is set."""
 
 
-class _Script:
+class Script:
     """A Lua script run by its SHA1, loaded again if Redis forgot it."""
 
     __slots__ = ("sha", "sha_bytes", "source")
@@ -82,7 +82,7 @@ class _Script:
 # into their source), so a call sends the id alone: every argument costs
 # redis-py an encoding pass, and a one-round-trip call is mostly that cost.
 # arq runs on one Redis (no cluster), where scripts may name keys freely.
-_PREFIXES: Final = (
+PREFIXES: Final = (
     f"local jp, rp, ip, tp = '{job_key_prefix}', '{result_key_prefix}', "
     f"'{in_progress_key_prefix}', '{TRACE_KEY_PREFIX}'\n"
 )
@@ -96,8 +96,8 @@ _PREFIXES: Final = (
 # argument for three numbers: each argument costs redis-py an encoding
 # pass), and only if a trace is active its context, kept beside the job
 # with the same expiry (see _telemetry.py).
-_ENQUEUE: Final = _Script(
-    _PREFIXES
+_ENQUEUE: Final = Script(
+    PREFIXES
     + """
 local id, payload = ARGV[1], ARGV[2]
 local ttl, score, random = string.match(ARGV[3], '(%S+) (%S+) (%S+)')
@@ -123,8 +123,8 @@ return 1
 # SET NX both checks and writes a job's key. KEYS: queue. ARGV: records,
 # and only if a trace is active the batch's context, kept beside each job
 # written with its expiry. Returns 1 (queued) or 0 for each job.
-_ENQUEUE_MANY: Final = _Script(
-    _PREFIXES
+_ENQUEUE_MANY: Final = Script(
+    PREFIXES
     + """
 local data, trace = ARGV[1], ARGV[2]
 local ids, payloads, scores, ttls, random, results = {}, {}, {}, {}, {}, {}
@@ -163,8 +163,8 @@ _U32: Final = struct.Struct(">I")
 # Everything a read needs, atomically, so a job that finishes mid-read is
 # never seen as missing, in two commands (each costs the script a call into
 # Redis). KEYS: queue. ARGV: job id.
-_READ: Final = _Script(
-    _PREFIXES
+_READ: Final = Script(
+    PREFIXES
     + """
 local id = ARGV[1]
 local got = redis.call('MGET', rp .. id, jp .. id, ip .. id)
@@ -178,8 +178,8 @@ return {false, got[2], redis.call('ZSCORE', KEYS[1], id), got[3] and 1 or 0}
 # context (the worker drops it without running it, so none of our code would
 # delete it). KEYS: result, queue, abort set. ARGV: job id, now in ms.
 # Returns {1, result} if finished, {0} if absent, {2} if asked.
-_ABORT: Final = _Script(
-    _PREFIXES
+_ABORT: Final = Script(
+    PREFIXES
     + """
 local result = redis.call('GET', KEYS[1])
 if result then return {1, result} end
@@ -196,8 +196,8 @@ return {2}
 
 # A page of a queue with each job's payload and in-progress flag, instead of
 # arq's one read per job. KEYS: queue. ARGV: start, stop.
-_LIST: Final = _Script(
-    _PREFIXES
+_LIST: Final = Script(
+    PREFIXES
     + """
 local ids = redis.call('ZRANGE', KEYS[1], ARGV[1], ARGV[2], 'WITHSCORES')
 local out = {}
@@ -215,8 +215,8 @@ return out
 # A queue's counts without reading a job: running jobs are looked for among
 # the first ready ones, where workers take them. KEYS: queue. ARGV: now in
 # ms, window. Returns {depth, deferred, in progress}.
-_COUNT: Final = _Script(
-    _PREFIXES
+_COUNT: Final = Script(
+    PREFIXES
     + """
 local depth = redis.call('ZCARD', KEYS[1])
 local deferred = redis.call('ZCOUNT', KEYS[1], '(' .. ARGV[1], '+inf')
@@ -404,7 +404,7 @@ class RedisArqQueue(ArqQueue):
             await pipe.execute()
 
     async def _run(
-        self, script: _Script, keys: Sequence[bytes], args: Sequence[bytes]
+        self, script: Script, keys: Sequence[bytes], args: Sequence[bytes]
     ) -> Any:
         # `_bound()` and `_slots`, spelled out: this is every call's path.
         semaphore, deadlines = self._semaphore, self._deadlines

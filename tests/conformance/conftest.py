@@ -180,12 +180,16 @@ def conformance_worker(redis_url: str, tmp_path_factory: pytest.TempPathFactory)
         worker.stop()
 
 
-@pytest.fixture(params=["mock", "redis"])
-async def backend(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+@asynccontextmanager
+async def backend_for(
+    request: pytest.FixtureRequest,
+    tmp_path_factory: pytest.TempPathFactory,
+    executor: str,
 ) -> AsyncIterator[Backend]:
-    """Each conformance test runs once on the mock and once on real Redis."""
-    if request.param == "mock":
+    """The backend for an executor: ``"mock"`` (`MockArqQueue`, its
+    ``run_jobs`` running jobs), or real Redis with real worker processes of
+    ``"arq"`` or ``"queue-core"``."""
+    if executor == "mock":
         yield Backend(
             "mock",
             MockArqQueue(default_queue_name=IDLE_QUEUE),
@@ -193,17 +197,21 @@ async def backend(
         )
         return
     redis_url: str = request.getfixturevalue("redis_url")
-    request.getfixturevalue("redis_settings")  # empties the database
-    settings: RedisSettings = request.getfixturevalue("redis_settings")
+    settings: RedisSettings = request.getfixturevalue("redis_settings")  # emptied
     ensure_worker = request.getfixturevalue("conformance_worker")
     extra_workers: list[WorkerProcess] = []
 
     def start_worker_for(queue_name: str) -> None:
-        if queue_name == WORK_QUEUE:
+        if queue_name == WORK_QUEUE and executor == "arq":
             ensure_worker()
             return
         extra_workers.append(
-            start_worker(redis_url, queue_name, tmp_path_factory.mktemp("worker"))
+            start_worker(
+                redis_url,
+                queue_name,
+                tmp_path_factory.mktemp("worker"),
+                program=executor,
+            )
         )
 
     def start_settings_worker(name: str) -> WorkerProcess:
@@ -212,13 +220,18 @@ async def backend(
             workers.RUN_QUEUE,
             tmp_path_factory.mktemp("worker"),
             settings_path=f"tests.workers.{name}",
+            program=executor,
         )
         extra_workers.append(worker)
         return worker
 
     def run_settings_worker_to_exit(name: str) -> subprocess.CompletedProcess[str]:
         return run_worker_to_exit(
-            redis_url, workers.RUN_QUEUE, f"tests.workers.{name}", timeout=WAIT
+            redis_url,
+            workers.RUN_QUEUE,
+            f"tests.workers.{name}",
+            timeout=WAIT,
+            program=executor,
         )
 
     queue = await RedisArqQueue.initialize(settings, default_queue_name=IDLE_QUEUE)
@@ -237,3 +250,14 @@ async def backend(
         await client.aclose()
         for worker in extra_workers:
             worker.stop()
+
+
+@pytest.fixture(params=["mock", "redis"])
+async def backend(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> AsyncIterator[Backend]:
+    """Each conformance test runs once on the mock and once on real Redis
+    (with arq's workers)."""
+    executor = "mock" if request.param == "mock" else "arq"
+    async with backend_for(request, tmp_path_factory, executor) as made:
+        yield made

@@ -1,13 +1,15 @@
-"""Running jobs: `MockArqQueue.run_jobs` against real arq workers on Redis.
+"""Running jobs: three executors of the same settings must agree.
 
-Each test runs the same worker settings (from tests/workers.py) both ways:
-on the mock through ``run_jobs``, on Redis in a real ``arq`` process, and
-asserts what a caller of the queue, and the settings' hooks, can observe.
+Each test runs the same worker settings (from tests/workers.py) three ways:
+on the mock through ``run_jobs``, and on Redis in a real ``arq`` process and
+in a real ``queue-core worker`` process, and asserts what a caller of the
+queue, and the settings' hooks, can observe.
 """
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -17,9 +19,18 @@ from arq.worker import JobExecutionFailed
 
 from queue_core import JobNotFound, JobStatus
 from tests import workers
-from tests.conformance.conftest import WAIT, Backend
+from tests.conformance.conftest import WAIT, Backend, backend_for
 
 RUN = workers.RUN_QUEUE
+
+
+@pytest.fixture(params=["mock", "arq", "queue-core"])
+async def backend(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> AsyncIterator[Backend]:
+    """Each test runs on the mock's run_jobs, arq's worker and queue-core's."""
+    async with backend_for(request, tmp_path_factory, request.param) as made:
+        yield made
 
 
 @pytest.fixture(autouse=True)

@@ -12,6 +12,7 @@ from queue_core._cli import (
     _demo_command,
     _job_commands,
     _stats_command,
+    _worker_command,
 )
 from queue_core._cli._app import PASSWORD_ENV, SERIALIZER_ENV, URL_ENV, ExitCode, cli
 
@@ -22,6 +23,7 @@ _COMMANDS: tuple[object, ...] = (
     _demo_command,
     _job_commands,
     _stats_command,
+    _worker_command,
 )
 """Modules imported for the commands they register on `cli`."""
 

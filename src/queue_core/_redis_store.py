@@ -1,0 +1,234 @@
+"""Jobs on Redis as a `JobStore`: arq's keys, one script per worker step."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Collection
+from datetime import datetime
+from importlib.resources import files
+from typing import Any, Final
+
+from arq.constants import abort_job_max_age, abort_jobs_ss, retry_key_prefix
+from arq.utils import timestamp_ms
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+from typing_extensions import override
+
+from ._exceptions import JobNotQueued
+from ._redis import PREFIXES, RedisArqQueue, Script
+from ._store import Claim, JobStore
+
+__all__ = ["REDIS_UNAVAILABLE", "RETRY_TTL_S", "RedisStore"]
+
+RETRY_TTL_S: Final = 88_400
+"""Seconds arq's worker keeps a job's retry counter after each take."""
+
+REDIS_UNAVAILABLE: Final = (
+    RedisConnectionError,
+    RedisTimeoutError,
+    TimeoutError,
+    OSError,
+)
+"""What a step raises while Redis is down, restarting or failing over."""
+
+_SETTLE_FIRST_PAUSE_S: Final = 0.05
+_SETTLE_LONGEST_PAUSE_S: Final = 1.0
+
+
+def _script(name: str) -> Script:
+    """A Lua file beside this module, after arq's key names."""
+    source = files(__package__).joinpath(name).read_text()
+    return Script(
+        PREFIXES
+        + f"local yp, ab, retry_ttl = '{retry_key_prefix}', '{abort_jobs_ss}', "
+        f"{RETRY_TTL_S}\n" + source
+    )
+
+
+_CLAIM: Final = _script("_worker_claim.lua")
+_FINISH: Final = _script("_worker_finish.lua")
+SCRIPTS: Final = (_CLAIM, _FINISH)
+
+
+logger = logging.getLogger("arq.worker")
+
+
+def _number(value: int | None) -> bytes:
+    return b"-" if value is None else b"%d" % value
+
+
+class RedisStore(JobStore):
+    """arq's worker steps on Redis, each one script call on the queue's path.
+
+    Args:
+        queue: The queue whose connections, deadlines and script loading
+            the steps share (and through which cron jobs are enqueued).
+    """
+
+    def __init__(self, queue: RedisArqQueue) -> None:
+        self._queue = queue
+        self._pool = queue.pool
+        self.next_due_hint: int | None = None
+        """The next deferred job's score, as the last claim saw it."""
+        self.more_due = False
+        """Whether the last claim left due jobs for lack of room."""
+        self._lease_s = 0.0
+        """How long the last claim's in-progress keys live."""
+
+    async def load_scripts(self) -> None:
+        """Load the worker's scripts, so no step pays for it later."""
+        async with self._pool.pipeline(transaction=False) as pipe:
+            for script in SCRIPTS:
+                pipe.script_load(script.source)
+            await pipe.execute()
+
+    async def _call(self, script: Script, queue_name: str, *args: bytes) -> Any:
+        # The store's steps share the queue's one call path (bounds, reloads).
+        return await self._queue._run(script, (queue_name.encode(),), args)  # noqa: SLF001
+
+    @override
+    async def claim(
+        self,
+        queue_name: str,
+        limit: int,
+        *,
+        read_limit: int,
+        in_progress_ms: int,
+        abort: bool,
+    ) -> list[Claim]:
+        numbers = b"%d %d %d %d %d" % (
+            timestamp_ms(),
+            limit,
+            read_limit,
+            in_progress_ms,
+            abort,
+        )
+        self._lease_s = in_progress_ms / 1000
+        reply = await self._call(_CLAIM, queue_name, numbers)
+        self.next_due_hint = None if reply[0] is None else int(float(reply[0]))
+        self.more_due = bool(reply[1])
+        return [
+            Claim(
+                job_id=reply[i].decode(),
+                score=int(float(reply[i + 1])),
+                payload=reply[i + 2],
+                tries=reply[i + 3],
+                abort=bool(reply[i + 4]),
+            )
+            for i in range(2, len(reply), 5)
+        ]
+
+    async def _settle(self, queue_name: str, *args: bytes) -> None:
+        """Run the finish script, trying again while Redis is unreachable.
+
+        A job's outcome is not dropped while its in-progress key lives: past
+        that, another worker may run the job again anyway.
+        """
+        pause = _SETTLE_FIRST_PAUSE_S
+        give_up = time.monotonic() + self._lease_s
+        while True:
+            try:
+                await self._call(_FINISH, queue_name, *args)
+            except REDIS_UNAVAILABLE as exc:
+                if time.monotonic() + pause > give_up:
+                    raise
+                logger.warning(
+                    "redis unavailable finishing job %s, %s: %s; trying again",
+                    args[0].decode(),
+                    type(exc).__name__,
+                    exc,
+                )
+                await asyncio.sleep(pause)
+                pause = min(pause * 2, _SETTLE_LONGEST_PAUSE_S)
+            else:
+                return
+
+    @override
+    async def next_due_ms(self, queue_name: str) -> int | None:
+        first = await self._pool.zrange(queue_name, 0, 0, withscores=True)
+        return int(first[0][1]) if first else None
+
+    @override
+    async def set_tries(self, job_id: str, tries: int) -> None:
+        await self._pool.setex(retry_key_prefix + job_id, RETRY_TTL_S, str(tries))
+
+    @override
+    async def finish(
+        self,
+        job_id: str,
+        queue_name: str,
+        *,
+        result: bytes | None,
+        keep_ms: int | None,
+        keep_in_progress_ms: int | None,
+    ) -> None:
+        if result is None:
+            how = b"d - %s -" % _number(keep_in_progress_ms)
+            await self._settle(queue_name, job_id.encode(), how)
+            return
+        keep = None if keep_ms is None else max(keep_ms, 1)
+        how = b"k %s %s -" % (_number(keep), _number(keep_in_progress_ms))
+        await self._settle(queue_name, job_id.encode(), how, result)
+
+    @override
+    async def requeue(
+        self,
+        job_id: str,
+        queue_name: str,
+        *,
+        incr_score: int | None,
+        keep_in_progress_ms: int | None,
+    ) -> None:
+        how = b"r - %s %s" % (
+            _number(keep_in_progress_ms),
+            _number(incr_score or None),
+        )
+        await self._settle(queue_name, job_id.encode(), how)
+
+    @override
+    async def take_aborts(self, running: Collection[str]) -> set[str]:
+        # arq's steps, its quirk included: it drops requests scored more
+        # than abort_job_max_age *milliseconds* in the future.
+        async with self._pool.pipeline(transaction=True) as pipe:
+            pipe.zrange(abort_jobs_ss, start=0, end=-1)
+            pipe.zremrangebyscore(
+                abort_jobs_ss, min=timestamp_ms() + abort_job_max_age, max=float("inf")
+            )
+            requested, _ = await pipe.execute()
+        aborted = {job_id.decode() for job_id in requested} & set(running)
+        if aborted:
+            await self._pool.zrem(abort_jobs_ss, *aborted)
+        return aborted
+
+    @override
+    async def queued(self, queue_name: str) -> int:
+        return int(await self._pool.zcard(queue_name))
+
+    @override
+    async def record_health(self, key: str, ttl_ms: int, info: str) -> None:
+        await self._pool.psetex(key, ttl_ms, info.encode())
+
+    @override
+    async def enqueue_cron(
+        self,
+        function_name: str,
+        job_id: str | None,
+        queue_name: str,
+        defer_until: datetime | None,
+    ) -> None:
+        # A taken id: another worker enqueued this run (arq's enqueue_job
+        # returns None then).
+        with contextlib.suppress(JobNotQueued):
+            await self._queue.enqueue(
+                function_name,
+                _job_id=job_id,
+                _queue_name=queue_name,
+                _defer_until=defer_until,
+            )
+
+    async def delete(self, key: str) -> None:
+        """Delete a key (the worker's health-check record when it stops)."""
+        await asyncio.shield(self._pool.delete(key))

@@ -1,0 +1,398 @@
+"""queue-core's worker: arq's `Worker`, on arq's wire format, one script a step."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+import time
+from collections.abc import Callable
+from datetime import datetime
+from signal import Signals
+from typing import Any, Final
+
+from arq.connections import ArqRedis, RedisSettings, log_redis_info
+from arq.jobs import JobResult
+from arq.utils import timestamp_ms
+from arq.worker import FailedJobs
+from typing_extensions import override
+
+from ._pool import close_pool, open_pool
+from ._redis import RedisArqQueue
+from ._redis_store import REDIS_UNAVAILABLE, RedisStore
+from ._runner import JobRunner
+from ._worker_config import WorkerConfig, settings_values, worker_config
+
+__all__ = ["Worker", "check_health", "create_worker", "run_worker"]
+
+logger = logging.getLogger("arq.worker")
+
+_CRON_WINDOW_MIN_S: Final = 0.5
+"""arq clamps the cron look-ahead window to at least this."""
+
+_OUTAGE_FIRST_PAUSE_S: Final = 0.1
+_OUTAGE_LONGEST_PAUSE_S: Final = 2.0
+"""Pauses between looks at the queue while Redis is unreachable, doubling."""
+
+
+class Worker:
+    """Runs jobs from a queue as arq's `Worker` does, and shares it with arq's.
+
+    Takes arq's `Worker` arguments (``functions``, then keywords) with arq's
+    defaults and meaning; an argument arq does not know is refused. Jobs are
+    claimed in batches by one script call and finished by one more, instead
+    of arq's several round trips a job; the keys and values written are
+    arq's, so arq's clients read the results and arq's workers serve the
+    same queue.
+    """
+
+    def __init__(
+        self,
+        functions: Any = (),
+        **settings: Any,
+    ) -> None:
+        self.config: WorkerConfig = worker_config({"functions": functions, **settings})
+        """The settings, as arq reads them."""
+        self.ctx: dict[Any, Any] = self.config.ctx
+        """The ctx every job gets: the settings', ``redis``, and what
+        ``on_startup`` adds."""
+        self.main_task: asyncio.Task[None] | None = None
+        self.on_stop: Callable[[Signals], None] | None = None
+        """Called with the signal when the worker stops on one (as arq's)."""
+        self._queue: RedisArqQueue | None = None
+        self._store: RedisStore | None = None
+        self._runner: JobRunner | None = None
+        self._wake: asyncio.Event | None = None
+        self._last_health_check = 0.0
+        self._stopping: asyncio.Task[None] | None = None
+
+    # arq's counters, live while the worker runs and kept after it stops.
+
+    @property
+    def jobs_complete(self) -> int:
+        """Jobs that ended with a result."""
+        return 0 if self._runner is None else self._runner.jobs_complete
+
+    @property
+    def jobs_failed(self) -> int:
+        """Jobs that failed (an exception, a timeout, an abort, ...)."""
+        return 0 if self._runner is None else self._runner.jobs_failed
+
+    @property
+    def jobs_retried(self) -> int:
+        """Tries that ended to be run again (`Retry`, a cancellation)."""
+        return 0 if self._runner is None else self._runner.jobs_retried
+
+    @property
+    def queue_name(self) -> str:
+        """The queue this worker serves."""
+        return self.config.queue_name
+
+    @property
+    def pool(self) -> ArqRedis:
+        """The worker's arq Redis pool (``ctx["redis"]``), once started."""
+        if self._queue is None:
+            msg = "the worker has not started"
+            raise RuntimeError(msg)
+        return self._queue.pool
+
+    @property
+    def tasks(self) -> dict[str, asyncio.Task[None]]:
+        """The running jobs' tasks by job id."""
+        return {} if self._runner is None else self._runner.tasks
+
+    def run(self) -> None:
+        """Run the worker in a new event loop until it stops, then close it."""
+        asyncio.run(self._run_and_close())
+
+    async def _run_and_close(self) -> None:
+        try:
+            await self.async_run()
+        except asyncio.CancelledError:
+            pass  # stopped by a signal, as arq's run() expects
+        finally:
+            await self.close()
+
+    async def async_run(self) -> None:
+        """Run the worker in this event loop; does not close connections."""
+        self.main_task = asyncio.create_task(self.main())
+        await self.main_task
+
+    async def run_check(
+        self, retry_jobs: bool | None = None, max_burst_jobs: int | None = None
+    ) -> int:
+        """Run, then fail if a job failed, as arq's ``run_check``.
+
+        Raises:
+            arq.worker.FailedJobs: A job failed; its results are attached.
+
+        Returns:
+            How many jobs completed.
+        """
+        if retry_jobs is not None:
+            self.config.retry_jobs = retry_jobs
+        if max_burst_jobs is not None:
+            self.config.max_burst_jobs = max_burst_jobs
+        await self.async_run()
+        if self.jobs_failed:
+            results: list[JobResult] = await self.pool.all_job_results()
+            failed = [result for result in results if not result.success]
+            raise FailedJobs(self.jobs_failed, failed)
+        return self.jobs_complete
+
+    async def _connect(self) -> RedisArqQueue:
+        config = self.config
+        if config.redis_pool is not None:
+            queue = RedisArqQueue(
+                config.redis_pool, default_queue_name=config.queue_name, telemetry=False
+            )
+        else:
+            assert config.redis_settings is not None  # noqa: S101 - no pool: settings
+            queue = await RedisArqQueue.initialize(
+                config.redis_settings,
+                default_queue_name=config.queue_name,
+                job_serializer=config.job_serializer,
+                job_deserializer=config.job_deserializer,
+                telemetry=False,
+            )
+        queue.pool.expires_extra_ms = config.expires_extra_ms
+        return queue
+
+    async def main(self) -> None:
+        """As arq's ``main``: connect, start up, then take and run jobs."""
+        config = self.config
+        if self._queue is None:
+            self._queue = await self._connect()
+        queue = self._queue
+        store = RedisStore(queue)
+        await store.load_scripts()
+        await queue.load_scripts()
+        self._store = store
+        runner = JobRunner(store, config, self.ctx)
+        if self._runner is not None:  # started again (--watch): counts go on
+            runner.jobs_complete = self._runner.jobs_complete
+            runner.jobs_failed = self._runner.jobs_failed
+            runner.jobs_retried = self._runner.jobs_retried
+        self._runner = runner
+        self._wake = asyncio.Event()
+        runner.on_task_done.append(self._slot_freed)
+        if config.handle_signals:
+            self._add_signal_handlers()
+        logger.info(
+            "Starting worker for %d functions: %s",
+            len(config.functions),
+            ", ".join(config.functions),
+        )
+        await log_redis_info(queue.pool, logger.info)
+        self.ctx["redis"] = queue.pool
+        if config.on_startup:
+            await config.on_startup(self.ctx)
+        await self._loop(runner, store)
+
+    def _slot_freed(self, _task: object) -> None:
+        """A job ended: look again at once if due jobs were left waiting."""
+        if self._wake is not None and self._store is not None and self._store.more_due:
+            self._wake.set()
+
+    async def _loop(self, runner: JobRunner, store: RedisStore) -> None:
+        config = self.config
+        wake = self._wake
+        assert wake is not None  # noqa: S101 - set by main
+        outage = _OUTAGE_FIRST_PAUSE_S
+        while True:
+            wake.clear()
+            try:
+                await runner.start_jobs(burst=config.burst)
+                if config.allow_abort_jobs:
+                    await runner.cancel_aborted_jobs()
+                await self._heart_beat(runner)
+                if config.burst and await self._burst_done(runner, store):
+                    return
+            except REDIS_UNAVAILABLE as exc:
+                # Jobs keep running; the loop tries again, as Redis comes back.
+                logger.warning(
+                    "redis unavailable, %s: %s; trying again in %0.2fs",
+                    type(exc).__name__,
+                    exc,
+                    outage,
+                )
+                await asyncio.sleep(outage)
+                outage = min(outage * 2, _OUTAGE_LONGEST_PAUSE_S)
+                continue
+            finally:
+                runner.reap()
+            outage = _OUTAGE_FIRST_PAUSE_S
+            await self._sleep(wake, store)
+
+    async def _burst_done(self, runner: JobRunner, store: RedisStore) -> bool:
+        """As arq's burst exit: ``max_burst_jobs`` taken, or an empty queue."""
+        limit = self.config.max_burst_jobs
+        if (0 <= limit <= runner.jobs_started()) or not await store.queued(
+            self.queue_name
+        ):
+            await asyncio.gather(*runner.tasks.values())
+            return True
+        return False
+
+    async def _sleep(self, wake: asyncio.Event, store: RedisStore) -> None:
+        """Wait for a freed slot, the next deferred job, or ``poll_delay``."""
+        delay = self.config.poll_delay_s
+        due = store.next_due_hint
+        if due is not None:
+            delay = min(delay, max(due - timestamp_ms(), 0) / 1000)
+        if wake.is_set():
+            return
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(delay):
+                await wake.wait()
+
+    async def _heart_beat(self, runner: JobRunner) -> None:
+        """As arq's ``heart_beat``: the health-check record, then cron jobs."""
+        config = self.config
+        now = time.time()
+        if now - self._last_health_check >= config.health_check_interval:
+            self._last_health_check = now
+            await runner.record_health()
+        if config.cron_jobs:
+            await runner.run_cron(
+                datetime.now(tz=config.timezone),
+                max(config.poll_delay_s, _CRON_WINDOW_MIN_S),
+            )
+
+    def _add_signal_handlers(self) -> None:
+        loop = asyncio.get_running_loop()
+        handler = (
+            self.handle_sig_wait_for_completion
+            if self.config.job_completion_wait
+            else self.handle_sig
+        )
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            with contextlib.suppress(NotImplementedError):
+                loop.add_signal_handler(signum, handler, signum)
+
+    def _counts(self) -> tuple[int, int, int]:
+        return self.jobs_complete, self.jobs_failed, self.jobs_retried
+
+    def handle_sig(self, signum: Signals) -> None:
+        """arq's: cancel the running jobs (they stay queued) and stop."""
+        sig = Signals(signum)
+        logger.info(
+            "shutdown on %s ◆ %d jobs complete ◆ %d failed ◆ %d retries ◆ "
+            "%d ongoing to cancel",
+            sig.name,
+            *self._counts(),
+            len(self.tasks),
+        )
+        for task in self.tasks.values():
+            if not task.done():
+                task.cancel()
+        if self.main_task is not None:
+            self.main_task.cancel()
+        if self.on_stop is not None:
+            self.on_stop(sig)
+
+    def handle_sig_wait_for_completion(self, signum: Signals) -> None:
+        """arq's: stop taking jobs, give running ones ``job_completion_wait``."""
+        sig = Signals(signum)
+        logger.info("Setting allow_pick_jobs to `False`")
+        if self._runner is not None:
+            self._runner.allow_pick_jobs = False
+        logger.info(
+            "shutdown on %s ◆ %d jobs complete ◆ %d failed ◆ %d retries ◆ "
+            "%d to be completed",
+            sig.name,
+            *self._counts(),
+            len(self.tasks),
+        )
+        self._stopping = asyncio.get_running_loop().create_task(
+            self._wait_for_tasks_to_complete(sig)
+        )
+
+    async def _wait_for_tasks_to_complete(self, sig: Signals) -> None:
+        tasks = [task for task in self.tasks.values() if not task.done()]
+        if tasks:
+            await asyncio.wait(tasks, timeout=self.config.job_completion_wait)
+        logger.info(
+            "shutdown on %s, wait complete ◆ %d jobs complete ◆ %d failed ◆ "
+            "%d retries ◆ %d ongoing to cancel",
+            sig.name,
+            *self._counts(),
+            sum(not task.done() for task in self.tasks.values()),
+        )
+        for task in self.tasks.values():
+            if not task.done():
+                task.cancel()
+        if self.main_task is not None:
+            self.main_task.cancel()
+        if self.on_stop is not None:
+            self.on_stop(sig)
+
+    async def close(self) -> None:
+        """As arq's ``close``: finish cancelled jobs, stop, close connections.
+
+        The health-check record is deleted and ``on_shutdown`` runs.
+        """
+        if not self.config.handle_signals:
+            self.handle_sig(signal.SIGUSR1)
+        queue = self._queue
+        if queue is None:
+            return
+        await asyncio.gather(*self.tasks.values(), return_exceptions=True)
+        if self._store is not None:
+            await self._store.delete(self.config.health_check_key)
+        if self.config.on_shutdown:
+            await self.config.on_shutdown(self.ctx)
+        await close_pool(queue.pool)
+        self._queue = None
+        self._store = None
+
+    @override
+    def __repr__(self) -> str:
+        ongoing = sum(not task.done() for task in self.tasks.values())
+        return (
+            f"<Worker j_complete={self.jobs_complete} j_failed={self.jobs_failed} "
+            f"j_retried={self.jobs_retried} j_ongoing={ongoing}>"
+        )
+
+
+def create_worker(settings_cls: Any, **kwargs: Any) -> Worker:
+    """A `Worker` from settings (a class, an instance or a dict), as arq's.
+
+    ``kwargs`` win over the settings.
+    """
+    return Worker(**{**settings_values(settings_cls), **kwargs})
+
+
+def run_worker(settings_cls: Any, **kwargs: Any) -> Worker:
+    """Create a worker from settings, run it until it stops, and return it."""
+    worker = create_worker(settings_cls, **kwargs)
+    worker.run()
+    return worker
+
+
+async def async_check_health(config: WorkerConfig) -> int:
+    """0 if the worker's health-check record exists, else 1, as arq's."""
+    if config.redis_pool is not None:
+        pool = config.redis_pool
+    else:
+        pool = await open_pool(
+            config.redis_settings or RedisSettings(),
+            job_serializer=None,
+            job_deserializer=None,
+            default_queue_name=config.queue_name,
+        )
+    try:
+        data = await pool.get(config.health_check_key)
+    finally:
+        await close_pool(pool)
+    if not data:
+        logger.warning("Health check failed: no health check sentinel value found")
+        return 1
+    logger.info("Health check successful: %s", data)
+    return 0
+
+
+def check_health(settings_cls: Any) -> int:
+    """Run a health check from settings: exit status 0 or 1, as arq's."""
+    return asyncio.run(async_check_health(worker_config(settings_cls)))

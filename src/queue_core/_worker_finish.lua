@@ -1,0 +1,28 @@
+-- Finishes one job run: what arq's finish_job and finish_failed_job do in
+-- a MULTI. The in-progress key is deleted, or kept `lease` ms (a cron
+-- job's). Mode "k": the job leaves the queue, its result kept (PX `keep`,
+-- or forever if `keep` is "-"); mode "d": it leaves with no result kept;
+-- mode "r": it stays queued, its score moved by `incr` ("-": unmoved).
+-- KEYS: queue. ARGV: job id, "<mode> <keep> <lease> <incr>", the result.
+local id = ARGV[1]
+local mode, keep, lease, incr = string.match(ARGV[2], '(%S+) (%S+) (%S+) (%S+)')
+if lease == '-' then
+  redis.call('DEL', ip .. id)
+else
+  redis.call('PEXPIRE', ip .. id, lease)
+end
+if mode == 'r' then
+  if incr ~= '-' then redis.call('ZINCRBY', KEYS[1], incr, id) end
+  return 0
+end
+if mode == 'k' then
+  if keep == '-' then
+    redis.call('SET', rp .. id, ARGV[3])
+  else
+    redis.call('SET', rp .. id, ARGV[3], 'PX', keep)
+  end
+end
+redis.call('DEL', yp .. id, jp .. id)
+redis.call('ZREM', ab, id)
+redis.call('ZREM', KEYS[1], id)
+return 1
