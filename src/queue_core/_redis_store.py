@@ -14,12 +14,14 @@ from typing import Any, Final
 from arq.constants import abort_job_max_age, abort_jobs_ss, retry_key_prefix
 from arq.utils import timestamp_ms
 from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import NoScriptError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 from typing_extensions import override
 
 from ._exceptions import JobNotQueued
 from ._redis import PREFIXES, RedisArqQueue, Script
 from ._store import Claim, JobStore
+from ._wire import CommandSender, pack_evalsha
 
 __all__ = ["REDIS_UNAVAILABLE", "RETRY_TTL_S", "RedisStore"]
 
@@ -63,14 +65,24 @@ def _number(value: int | None) -> bytes:
 class RedisStore(JobStore):
     """arq's worker steps on Redis, each one script call on the queue's path.
 
+    Jobs that finish while a batch of finishes is on the wire go together
+    in the next one: one write and one round trip for all of them.
+
     Args:
-        queue: The queue whose connections, deadlines and script loading
-            the steps share (and through which cron jobs are enqueued).
+        queue: The queue whose connections and script loading the steps
+            share (and through which cron jobs are enqueued).
+        timeout: Longest a batch of finishes may take, in seconds.
     """
 
-    def __init__(self, queue: RedisArqQueue) -> None:
+    def __init__(self, queue: RedisArqQueue, *, timeout: float | None) -> None:
         self._queue = queue
         self._pool = queue.pool
+        self._sender = CommandSender(queue.pool.connection_pool)
+        self._timeout = timeout
+        """Longest a batch of finishes may take (the settings' socket timeout)."""
+        self._finishing: list[tuple[bytes, asyncio.Future[Any]]] = []
+        """Finish commands waiting for the next batch, and their waiters."""
+        self._flusher: asyncio.Task[None] | None = None
         self.next_due_hint: int | None = None
         """The next deferred job's score, as the last claim saw it."""
         self.more_due = False
@@ -129,9 +141,10 @@ class RedisStore(JobStore):
         """
         pause = _SETTLE_FIRST_PAUSE_S
         give_up = time.monotonic() + self._lease_s
+        command = pack_evalsha(_FINISH.sha_bytes, (queue_name.encode(),), args)
         while True:
             try:
-                await self._call(_FINISH, queue_name, *args)
+                await self._batched(command)
             except REDIS_UNAVAILABLE as exc:
                 if time.monotonic() + pause > give_up:
                     raise
@@ -145,6 +158,39 @@ class RedisStore(JobStore):
                 pause = min(pause * 2, _SETTLE_LONGEST_PAUSE_S)
             else:
                 return
+
+    def _batched(self, command: bytes) -> asyncio.Future[Any]:
+        """Send a command in the next batch; its reply, when it comes."""
+        reply = asyncio.get_running_loop().create_future()
+        self._finishing.append((command, reply))
+        if self._flusher is None or self._flusher.done():
+            self._flusher = asyncio.create_task(self._flush())
+        return reply
+
+    async def _flush(self) -> None:
+        """Send the waiting finishes, batch after batch, until none waits."""
+        while self._finishing:
+            batch, self._finishing = self._finishing, []
+            try:
+                async with asyncio.timeout(self._timeout):
+                    replies = await self._sender.send_many([c for c, _ in batch])
+                    if any(isinstance(r, NoScriptError) for r in replies):
+                        await self._pool.script_load(_FINISH.source)
+                        replies = await self._sender.send_many([c for c, _ in batch])
+            except BaseException as exc:
+                for _, reply in batch:
+                    if not reply.done():
+                        reply.set_exception(exc)
+                if isinstance(exc, asyncio.CancelledError):
+                    raise
+                continue
+            for (_, reply), answer in zip(batch, replies, strict=True):
+                if reply.done():
+                    continue
+                if isinstance(answer, Exception):
+                    reply.set_exception(answer)
+                else:
+                    reply.set_result(answer)
 
     @override
     async def next_due_ms(self, queue_name: str) -> int | None:

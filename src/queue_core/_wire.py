@@ -23,6 +23,7 @@ from redis.asyncio.connection import (
     BlockingConnectionPool,
     ConnectionPool,
 )
+from redis.exceptions import ResponseError
 
 __all__ = ["IDLE_CHECK", "CommandSender", "pack_command", "pack_evalsha"]
 
@@ -77,6 +78,26 @@ class CommandSender:
         self._last_used[connection] = time.monotonic()
         return reply
 
+    async def send_many(self, commands: Sequence[bytes]) -> list[Any]:
+        """Send packed commands in one write; their replies, in order.
+
+        One round trip for all, on one connection, retried and dropped on
+        failure as `send` is; an error reply is returned as its exception
+        instead of raised, so one failed command does not hide the others'
+        replies.
+        """
+        connections = self._connections
+        connection = await self._connection()
+        try:
+            replies: list[Any] = await connection.retry.call_with_retry(
+                lambda: _round_trips(connection, commands),
+                lambda error: _disconnect_raise(connection, error),
+            )
+        finally:
+            await connections.release(connection)
+        self._last_used[connection] = time.monotonic()
+        return replies
+
     async def _connection(self) -> AbstractConnection:
         connections = self._connections
         connection: AbstractConnection
@@ -103,6 +124,19 @@ def pack_evalsha(sha: bytes, keys: Sequence[bytes], args: Sequence[bytes]) -> by
 async def _round_trip(connection: AbstractConnection, command: bytes) -> Any:
     await connection.send_packed_command(command)
     return await connection.read_response()
+
+
+async def _round_trips(
+    connection: AbstractConnection, commands: Sequence[bytes]
+) -> list[Any]:
+    await connection.send_packed_command(b"".join(commands))
+    replies: list[Any] = []
+    for _ in commands:
+        try:
+            replies.append(await connection.read_response())
+        except ResponseError as error:  # the reply was read whole
+            replies.append(error)
+    return replies
 
 
 async def _disconnect_raise(connection: AbstractConnection, error: Exception) -> None:

@@ -18,7 +18,8 @@ from arq.utils import timestamp_ms
 from arq.worker import FailedJobs
 from typing_extensions import override
 
-from ._pool import close_pool, open_pool
+from ._config import DEFAULT_SOCKET_TIMEOUT
+from ._pool import close_pool, open_pool, socket_timeout_of
 from ._redis import RedisArqQueue
 from ._redis_store import REDIS_UNAVAILABLE, RedisStore
 from ._runner import JobRunner
@@ -159,13 +160,20 @@ class Worker:
         queue.pool.expires_extra_ms = config.expires_extra_ms
         return queue
 
+    def _timeout(self) -> float | None:
+        """The settings' socket timeout, which bounds every Redis step."""
+        settings = self.config.redis_settings
+        return (
+            DEFAULT_SOCKET_TIMEOUT if settings is None else socket_timeout_of(settings)
+        )
+
     async def main(self) -> None:
         """As arq's ``main``: connect, start up, then take and run jobs."""
         config = self.config
         if self._queue is None:
             self._queue = await self._connect()
         queue = self._queue
-        store = RedisStore(queue)
+        store = RedisStore(queue, timeout=self._timeout())
         await store.load_scripts()
         await queue.load_scripts()
         self._store = store
@@ -191,9 +199,13 @@ class Worker:
         await self._loop(runner, store)
 
     def _slot_freed(self, _task: object) -> None:
-        """A job ended: look again at once if due jobs were left waiting."""
-        if self._wake is not None and self._store is not None and self._store.more_due:
-            self._wake.set()
+        """A job ended: look again at once if due jobs were left waiting (in
+        burst mode also to see whether the queue is now empty).
+        """
+        store = self._store
+        if self._wake is not None and store is not None:
+            if store.more_due or self.config.burst:
+                self._wake.set()
 
     async def _loop(self, runner: JobRunner, store: RedisStore) -> None:
         config = self.config
@@ -202,6 +214,7 @@ class Worker:
         outage = _OUTAGE_FIRST_PAUSE_S
         while True:
             wake.clear()
+            runner.reap()  # a finished job's slot is free for this claim
             try:
                 await runner.start_jobs(burst=config.burst)
                 if config.allow_abort_jobs:
@@ -220,8 +233,6 @@ class Worker:
                 await asyncio.sleep(outage)
                 outage = min(outage * 2, _OUTAGE_LONGEST_PAUSE_S)
                 continue
-            finally:
-                runner.reap()
             outage = _OUTAGE_FIRST_PAUSE_S
             await self._sleep(wake, store)
 
