@@ -199,13 +199,17 @@ class Worker:
         await self._loop(runner, store)
 
     def _slot_freed(self, _task: object) -> None:
-        """A job ended: look again at once if due jobs were left waiting (in
-        burst mode also to see whether the queue is now empty).
+        """A job ended: look again now if due jobs were left waiting.
+
+        In burst mode also, to see whether the queue is now empty.
         """
-        store = self._store
-        if self._wake is not None and store is not None:
-            if store.more_due or self.config.burst:
-                self._wake.set()
+        store, wake = self._store, self._wake
+        if (
+            wake is not None
+            and store is not None
+            and (store.more_due or self.config.burst)
+        ):
+            wake.set()
 
     async def _loop(self, runner: JobRunner, store: RedisStore) -> None:
         config = self.config
