@@ -21,7 +21,7 @@ from arq.worker import Function, JobExecutionFailed, Retry, RetryJob, Worker, ge
 from typing_extensions import override
 
 from ._jobs import job_status
-from ._telemetry import held_trace
+from ._telemetry_base import held_trace
 
 __all__ = ["JobRunner", "MockRedisUnavailable", "StoredJob"]
 

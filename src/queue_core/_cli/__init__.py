@@ -13,7 +13,8 @@ from queue_core._cli import (
     _job_commands,
     _stats_command,
 )
-from queue_core._cli._app import PASSWORD_ENV, SERIALIZER_ENV, URL_ENV, ExitCode, cli
+from queue_core._cli._app import PASSWORD_ENV, SERIALIZER_ENV, URL_ENV, cli
+from queue_core._exceptions import ExitCode
 
 __all__ = ["PASSWORD_ENV", "SERIALIZER_ENV", "URL_ENV", "ExitCode", "cli", "main"]
 

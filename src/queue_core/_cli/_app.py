@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
-import enum
 import importlib.util
 import logging
 import signal
@@ -23,7 +22,12 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 from typing_extensions import override
 
 from queue_core._config import build_arq_redis_settings
-from queue_core._exceptions import ArqJobError, JobNotFound, JobResultUnavailable
+from queue_core._exceptions import (
+    ArqJobError,
+    ExitCode,
+    JobNotFound,
+    JobResultUnavailable,
+)
 from queue_core._redis import RedisArqQueue
 from queue_core._serializers import (
     json_deserializer,
@@ -49,31 +53,6 @@ _SERIALIZERS: Final[dict[str, tuple[Serializer | None, Deserializer | None]]] = 
 _SECRET_MASK: Final = "***"  # noqa: S105 - what replaces a password
 _F = TypeVar("_F", bound=Callable[..., Any])
 _T = TypeVar("_T")
-
-
-class ExitCode(enum.IntEnum):
-    """The command's exit statuses, as docs/cli.md lists them."""
-
-    OK = 0
-    """The command did what it was asked."""
-
-    FAILURE = 1
-    """Anything else went wrong; the message says what."""
-
-    USAGE = 2
-    """The command line is wrong (click's own status)."""
-
-    JOB_NOT_FOUND = 3
-    """No job with this id is in the queue."""
-
-    RESULT_UNAVAILABLE = 4
-    """The job has not finished, or did not within ``--wait``."""
-
-    CONNECTION = 5
-    """Redis is unreachable, misconfigured (URL, password, serializer), or not Redis."""
-
-    UNKNOWN_TASK = 6
-    """``enqueue --worker-settings``: the settings do not register the task."""
 
 
 class _CliError(click.ClickException):

@@ -13,7 +13,6 @@ from arq.utils import import_string
 from arq.worker import func, get_kwargs
 
 from queue_core._cli._app import (
-    ExitCode,
     _CliError,
     _Failure,
     _NoResult,
@@ -31,6 +30,7 @@ from queue_core._cli._output import (
     _show,
     _when,
 )
+from queue_core._exceptions import ExitCode
 from queue_core._models import JobMetadata, JobResult, JobStatus
 from queue_core._queue import ArqQueue
 from queue_core._redis import RedisArqQueue
