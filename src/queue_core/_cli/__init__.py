@@ -2,7 +2,9 @@
 
 One module per concern: `_app` holds the group, the shared options and how
 a command runs and fails; `_output` how results are printed; the others
-hold commands, which register on the group when imported here.
+hold commands, which register on the group when imported here. A command
+that prints a result takes `_json_option`; the group refuses ``--json``
+(or any shared option) before a command that does not take it.
 """
 
 from __future__ import annotations
