@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from importlib.metadata import entry_points
-from typing import Any
+from typing import Any, NoReturn
 from urllib.parse import urlsplit
 
 import pytest
@@ -23,6 +23,7 @@ from click.testing import CliRunner, Result
 from redis import Redis
 from typing_extensions import override
 
+from queue_core import RedisArqQueue
 from queue_core._cli import PASSWORD_ENV, SERIALIZER_ENV, URL_ENV, ExitCode, cli, main
 from tests.conftest import REPO_ROOT, WorkerProcess
 
@@ -66,6 +67,32 @@ def error_line(result: Result) -> str:
     assert len(lines) == 1, result.stderr
     assert lines[0].startswith("Error: ")
     return lines[0]
+
+
+OUTPUTS = ["text", "json"]
+"""How a command prints, errors included: ``--json`` or not."""
+
+
+def flags(output: str) -> list[str]:
+    """The command-line flags that ask for ``output``."""
+    return ["--json"] if output == "json" else []
+
+
+def error_message(result: Result, output: str) -> str:
+    """The one error a failing command printed on stderr, in ``output``'s form.
+
+    Text is one ``Error: ...`` line; JSON is one line holding
+    ``{"error": ..., "exit_code": ...}`` with the command's exit status.
+    """
+    if output == "text":
+        return error_line(result).removeprefix("Error: ")
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    error = json.loads(lines[0])
+    assert error == {"error": error["error"], "exit_code": result.exit_code}
+    assert isinstance(error["error"], str)
+    assert error["error"]
+    return error["error"]
 
 
 def enqueue_id(invoke: Invoke, *args: str) -> str:
@@ -237,11 +264,14 @@ def test_waiting_for_a_result_that_does_not_come_in_time_exits_4(
     assert "did not finish within 0.2 s" in error_line(waited)
 
 
+@pytest.mark.parametrize("output", OUTPUTS)
 @pytest.mark.parametrize("command", ["status", "result", "abort"])
-def test_a_job_that_does_not_exist_exits_3(invoke: Invoke, command: str) -> None:
-    missing = invoke(command, "no-such-job", "--json")
+def test_a_job_that_does_not_exist_exits_3(
+    invoke: Invoke, command: str, output: str
+) -> None:
+    missing = invoke(command, "no-such-job", *flags(output))
     assert missing.exit_code == ExitCode.JOB_NOT_FOUND
-    assert "no-such-job" in error_line(missing)
+    assert "no-such-job" in error_message(missing, output)
     assert missing.stdout == ""
 
 
@@ -528,10 +558,86 @@ def test_a_payload_written_with_another_serializer_is_one_error_line(
 # Connection and configuration
 
 
-def test_no_redis_url_is_a_configuration_error(invoke: Invoke) -> None:
-    missing = invoke("stats", env={URL_ENV: ""})
-    assert missing.exit_code == ExitCode.CONNECTION
-    assert URL_ENV in error_line(missing)
+@pytest.mark.parametrize("output", OUTPUTS)
+def test_no_redis_url_is_a_usage_error_that_says_how_to_give_one(
+    invoke: Invoke, output: str
+) -> None:
+    missing = invoke("stats", *flags(output), env={URL_ENV: ""})
+
+    assert missing.exit_code == ExitCode.USAGE
+    assert error_message(missing, output) == (
+        f"no Redis URL: pass --redis-url URL or set {URL_ENV}, "
+        "as in redis://127.0.0.1:6379/0"
+    )
+    assert missing.stdout == ""
+
+
+@pytest.mark.parametrize("output", OUTPUTS)
+def test_a_url_without_a_scheme_says_which_schemes_there_are(
+    invoke: Invoke, redis_url: str, output: str
+) -> None:
+    address = urlsplit(redis_url).netloc.rpartition("@")[2]
+
+    failed = invoke("stats", "--redis-url", address, *flags(output))
+
+    assert failed.exit_code == ExitCode.CONNECTION
+    assert error_message(failed, output) == (
+        "invalid Redis URL: Redis URL needs a scheme: it must start with "
+        "redis://, rediss://, unix:// or redis+sentinel://, "
+        "as in redis://127.0.0.1:6379"
+    )
+
+
+def misdirected_url(kind: str, redis_url: str) -> str:
+    """A URL of ``kind`` for the suite's plain Redis, which it does not fit.
+
+    The TLS one keeps arq's connection timeout at its least, a second.
+    """
+    parts = urlsplit(redis_url)
+    urls = {
+        "database": parts._replace(path="/9999").geturl(),
+        "sentinel": f"redis+sentinel://{parts.netloc}/mymaster",
+        "tls": f"rediss://{parts.netloc}/0?conn_timeout=1",
+    }
+    return urls[kind]
+
+
+MISFITS = {
+    "database": (
+        "has no such database (DB index is out of range): pick one it has, "
+        "0 to 15, unless its databases setting says otherwise"
+    ),
+    "sentinel": (
+        "is not a Sentinel (it does not know the SENTINEL command): use "
+        "redis:// for a plain server, redis+sentinel:// only for Sentinels"
+    ),
+    "tls": (
+        "; the TLS handshake failed or timed out: the server may not "
+        "speak TLS, and redis:// is for a plain server"
+    ),
+}
+"""What the message says for each kind of `misdirected_url`."""
+
+
+@pytest.mark.parametrize("output", OUTPUTS)
+@pytest.mark.parametrize("kind", sorted(MISFITS))
+@pytest.mark.parametrize("command", [["stats"], ["demo", "-n", "1"]])
+def test_a_url_the_server_does_not_fit_is_a_connection_error_that_says_what_to_change(
+    invoke: Invoke, redis_url: str, kind: str, command: list[str], output: str
+) -> None:
+    url = misdirected_url(kind, redis_url)
+
+    failed = invoke(*command, "--redis-url", url, *flags(output))
+
+    assert failed.exit_code == ExitCode.CONNECTION
+    message = error_message(failed, output)
+    assert MISFITS[kind] in message
+    assert message.startswith(
+        f"cannot connect to Redis at {url}: "
+        if kind == "tls"
+        else f"the server at {url} "
+    )
+    assert failed.stdout == ""
 
 
 def bad_url(kind: str, redis_url: str) -> str:
@@ -541,21 +647,31 @@ def bad_url(kind: str, redis_url: str) -> str:
         "password-refused": url_with_password(redis_url, SENTINEL_PASSWORD),
         "bad-port": f"redis://:{SENTINEL_PASSWORD}@127.0.0.1:notaport/0",
         "bad-scheme": f"http://:{SENTINEL_PASSWORD}@127.0.0.1/0",
+        "bad-no-scheme": f":{SENTINEL_PASSWORD}@127.0.0.1:6379/0",
         "bad-database": f"redis://:{SENTINEL_PASSWORD}@127.0.0.1/zero",
     }
     return urls[kind]
 
 
+@pytest.mark.parametrize("output", OUTPUTS)
 @pytest.mark.parametrize(
-    "kind", ["refused", "password-refused", "bad-port", "bad-scheme", "bad-database"]
+    "kind",
+    [
+        "refused",
+        "password-refused",
+        "bad-port",
+        "bad-scheme",
+        "bad-no-scheme",
+        "bad-database",
+    ],
 )
 @pytest.mark.parametrize("command", [["stats"], ["status", "x"], ["demo", "-n", "1"]])
 def test_connection_and_url_errors_exit_5_without_showing_the_password(
-    invoke: Invoke, redis_url: str, kind: str, command: list[str]
+    invoke: Invoke, redis_url: str, kind: str, command: list[str], output: str
 ) -> None:
-    failed = invoke(*command, "--redis-url", bad_url(kind, redis_url), "--json")
+    failed = invoke(*command, "--redis-url", bad_url(kind, redis_url), *flags(output))
     assert failed.exit_code == ExitCode.CONNECTION
-    line = error_line(failed)
+    line = error_message(failed, output)
     assert SENTINEL_PASSWORD not in failed.output
     assert failed.stdout == ""
     if "refused" in kind:
@@ -650,6 +766,108 @@ def test_usage_errors_exit_2(args: list[str]) -> None:
     wrong = CliRunner().invoke(cli, args)
     assert wrong.exit_code == ExitCode.USAGE
     assert "Usage:" in wrong.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "says"),
+    [
+        (["no-such-command"], "No such command 'no-such-command'; see 'queue-core -h'"),
+        (["status"], "Missing argument 'JOB_ID'; see 'queue-core status -h'"),
+        (
+            ["status", "x", "--no-such-option"],
+            "No such option '--no-such-option'; see 'queue-core status -h'",
+        ),
+        (["demo", "-n", "0"], "Invalid value for '-n' / '--jobs': 0 is not in the "),
+    ],
+)
+def test_usage_errors_with_json_are_json_that_says_where_help_is(
+    args: list[str], says: str
+) -> None:
+    wrong = CliRunner().invoke(cli, [*args, "--json"], prog_name="queue-core")
+
+    assert wrong.exit_code == ExitCode.USAGE
+    assert error_message(wrong, "json").startswith(says)
+    assert wrong.stdout == ""
+
+
+def test_an_error_before_json_on_the_command_line_is_json_too() -> None:
+    wrong = CliRunner().invoke(cli, ["jobs", "--limit", "-1", "--json"])
+
+    assert wrong.exit_code == ExitCode.USAGE
+    assert "--limit" in error_message(wrong, "json")
+
+
+@pytest.mark.parametrize("output", OUTPUTS)
+def test_an_interrupted_command_exits_1_and_says_so(
+    invoke: Invoke, monkeypatch: pytest.MonkeyPatch, output: str
+) -> None:
+    async def interrupted(*_args: object, **_kwargs: object) -> NoReturn:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(RedisArqQueue, "initialize", interrupted)
+
+    stopped = invoke("stats", *flags(output))
+
+    assert stopped.exit_code == ExitCode.FAILURE
+    if output == "json":
+        assert error_message(stopped, output) == (
+            "interrupted by Ctrl-C or SIGTERM, after cleaning up"
+        )
+    else:
+        assert stopped.stderr.strip() == "Aborted!"
+
+
+def test_browse_takes_no_json_which_it_would_ignore() -> None:
+    helped = CliRunner().invoke(cli, ["browse", "--help"])
+    after = CliRunner().invoke(cli, ["browse", "--json"])
+    before = CliRunner().invoke(cli, ["--json", "browse"], prog_name="queue-core")
+
+    assert helped.exit_code == ExitCode.OK
+    assert "--json" not in helped.stdout
+    assert after.exit_code == before.exit_code == ExitCode.USAGE
+    assert error_message(after, "json").startswith("No such option '--json'")
+    assert error_message(before, "json") == (
+        "browse does not take --json; leave it out; see 'queue-core -h'"
+    )
+
+
+def test_a_shared_option_before_a_command_that_does_not_take_it_is_a_usage_error() -> (
+    None
+):
+    wrong = CliRunner().invoke(cli, ["--queue", "reports", "demo"])
+
+    assert wrong.exit_code == ExitCode.USAGE
+    assert "Error: demo does not take --queue; leave it out" in wrong.stderr
+
+
+@pytest.mark.parametrize("missing", ["queue_browser", "uvicorn"])
+@pytest.mark.parametrize(
+    ("command", "output"),
+    [
+        # A URL nothing listens on: the check comes before connecting.
+        (["browse", "--redis-url", "{refused}"], "text"),
+        # Before any job runs, too: their progress lines would be on stderr.
+        (["demo", "--browse", "-n", "5"], "text"),
+        (["demo", "--browse", "-n", "5"], "json"),
+    ],
+)
+def test_serving_the_browser_without_its_extra_fails_at_once_naming_it(
+    invoke: Invoke,
+    monkeypatch: pytest.MonkeyPatch,
+    command: list[str],
+    missing: str,
+    output: str,
+) -> None:
+    monkeypatch.setitem(sys.modules, missing, None)
+    args = [arg.format(refused=refused_url(SENTINEL_PASSWORD)) for arg in command]
+
+    failed = invoke(*args, *flags(output))
+
+    assert failed.exit_code == ExitCode.FAILURE
+    assert error_message(failed, output) == (
+        'the job browser needs its extra: pip install "queue-core[browser]"'
+    )
+    assert failed.stdout == ""
 
 
 @pytest.mark.parametrize(

@@ -131,7 +131,10 @@ def test_the_settings_repr_never_shows_the_password() -> None:
             f"http://:{SECRET}@cache",
             "must start with redis://, rediss://, unix:// or redis\\+sentinel://, not http://",
         ),
-        ("cache:6379", "must start with redis://"),
+        (
+            "cache:6379",
+            "needs a scheme: it must start with redis://.* as in redis://127.0.0.1:6379$",
+        ),
         (f"redis://:{SECRET}@cache:notaport/0", "malformed"),
         (f"redis://:{SECRET}@cache:99999", "malformed"),
         (f"redis://:{SECRET}@cache/abc", "database must be a number, not 'abc'"),

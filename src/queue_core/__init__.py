@@ -8,11 +8,11 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from ._cli import ExitCode
     from ._config import RedactedRedisSettings, WorkerSettings, build_arq_redis_settings
     from ._embedded import EmbeddedArqQueue, EmbeddedRedis, find_redis_server
     from ._exceptions import (
         ArqJobError,
+        ExitCode,
         JobDeserializationError,
         JobNotFound,
         JobNotQueued,
@@ -41,10 +41,11 @@ if TYPE_CHECKING:
         msgpack_serializer,
     )
     from ._tasks import Task, TaskOptions, task
-    from ._telemetry import TRACE_KEY_PREFIX, instrument_worker
+    from ._telemetry import instrument_worker
+    from ._telemetry_base import TRACE_KEY_PREFIX
 
 _SOURCES: dict[str, str] = {
-    "ExitCode": "._cli",
+    "ExitCode": "._exceptions",
     "ArqJobError": "._exceptions",
     "ArqMode": "._models",
     "ArqQueue": "._queue",
@@ -76,7 +77,7 @@ _SOURCES: dict[str, str] = {
     "msgpack_deserializer": "._serializers",
     "msgpack_serializer": "._serializers",
     "open_arq_queue": "._factory",
-    "TRACE_KEY_PREFIX": "._telemetry",
+    "TRACE_KEY_PREFIX": "._telemetry_base",
     "instrument_worker": "._telemetry",
     "task": "._tasks",
 }

@@ -151,11 +151,16 @@ def build_arq_redis_settings(
     """
     text = str(url)
     scheme, separator, _ = text.partition("://")
-    if not separator or scheme not in _SCHEMES:
-        shown = f"{scheme}://" if separator else "no scheme"
+    if not separator:
+        msg = (
+            "Redis URL needs a scheme: it must start with redis://, rediss://, "
+            "unix:// or redis+sentinel://, as in redis://127.0.0.1:6379"
+        )
+        raise ValueError(msg)
+    if scheme not in _SCHEMES:
         msg = (
             "Redis URL must start with redis://, rediss://, unix:// or "
-            f"redis+sentinel://, not {shown}"
+            f"redis+sentinel://, not {scheme}://"
         )
         raise ValueError(msg)
     if isinstance(password, _SecretLike):

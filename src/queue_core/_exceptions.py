@@ -1,11 +1,18 @@
-"""Exceptions raised by queue clients; messages match safir.arq's."""
+"""Exceptions raised by queue clients, and the command line's exit codes.
+
+Messages match safir.arq's. `ExitCode` lives here, not in the command line,
+so that scripts (and `queue_core`) read it without loading the command line.
+"""
 
 from __future__ import annotations
+
+import enum
 
 from arq.jobs import DeserializationError, SerializationError
 
 __all__ = [
     "ArqJobError",
+    "ExitCode",
     "JobDeserializationError",
     "JobNotFound",
     "JobNotQueued",
@@ -75,3 +82,28 @@ class JobDeserializationError(ArqJobError, DeserializationError):
             f"{type(cause.__cause__ or cause).__name__}: {cause_text}",
             job_id,
         )
+
+
+class ExitCode(enum.IntEnum):
+    """The command's exit statuses, as docs/cli.md lists them."""
+
+    OK = 0
+    """The command did what it was asked."""
+
+    FAILURE = 1
+    """Anything else went wrong; the message says what."""
+
+    USAGE = 2
+    """The command line is wrong (click's own status)."""
+
+    JOB_NOT_FOUND = 3
+    """No job with this id is in the queue."""
+
+    RESULT_UNAVAILABLE = 4
+    """The job has not finished, or did not within ``--wait``."""
+
+    CONNECTION = 5
+    """Redis is unreachable, misconfigured (URL, password, serializer), or not Redis."""
+
+    UNKNOWN_TASK = 6
+    """``enqueue --worker-settings``: the settings do not register the task."""

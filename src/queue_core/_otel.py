@@ -25,8 +25,8 @@ from typing_extensions import override
 from ._exceptions import JobNotQueued
 from ._jobs import PlannedJob
 from ._models import JobMetadata
-from ._telemetry import (
-    _ORIGINAL,
+from ._telemetry_base import (
+    ORIGINAL,
     TRACE_KEY_PREFIX,
     ClientTelemetry,
     WorkerOptions,
@@ -476,7 +476,7 @@ class _Backend:
                 if redis is not None and (outcome in _FINISHED or job_try >= max_tries):
                     await asyncio.shield(redis.delete(TRACE_KEY_PREFIX + ctx["job_id"]))
 
-        setattr(run, _ORIGINAL, original)
+        setattr(run, ORIGINAL, original)
         object.__setattr__(function, "coroutine", run)
         return function
 

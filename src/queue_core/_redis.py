@@ -36,7 +36,7 @@ from ._models import JobMetadata, JobResult, QueueCounts, ResultPage
 from ._pool import close_pool, open_pool, socket_timeout_of
 from ._queue import ArqQueue
 from ._sync_counts import SyncCounter
-from ._telemetry import TRACE_KEY_PREFIX
+from ._telemetry_base import TRACE_KEY_PREFIX
 from ._wire import CommandSender, pack_evalsha
 
 __all__ = ["PREFIXES", "RedisArqQueue", "Script"]
@@ -95,7 +95,7 @@ PREFIXES: Final = (
 # id, payload, "<ttl ms> <score> <1 if the id is random, else 0>" (one
 # argument for three numbers: each argument costs redis-py an encoding
 # pass), and only if a trace is active its context, kept beside the job
-# with the same expiry (see _telemetry.py).
+# with the same expiry (see _telemetry_base.py).
 _ENQUEUE: Final = Script(
     PREFIXES
     + """

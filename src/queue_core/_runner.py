@@ -16,7 +16,7 @@ from arq.utils import truncate as truncated
 from arq.worker import Function, JobExecutionFailed, Retry, RetryJob
 
 from ._store import Claim, JobStore
-from ._telemetry import held_trace
+from ._telemetry_base import held_trace
 from ._worker_config import WorkerConfig
 
 __all__ = ["JobRunner", "health_info"]

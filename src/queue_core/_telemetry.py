@@ -4,85 +4,27 @@ from __future__ import annotations
 
 import copy
 import inspect
-from collections.abc import Awaitable, Callable, Sequence
-from contextvars import ContextVar
-from dataclasses import dataclass
-from typing import Any, Final, Protocol, TypeVar
+from collections.abc import Sequence
+from typing import Any, Final, TypeVar
 
 from arq.constants import default_queue_name as arq_default_queue_name
 from arq.typing import SecondsTimedelta
 from arq.utils import to_seconds
-from arq.worker import Function, Worker, func
+from arq.worker import Worker, func
 
-from ._exceptions import JobNotQueued
-from ._jobs import PlannedJob
-from ._models import JobMetadata
+from ._telemetry_base import ORIGINAL, Backend, ClientTelemetry, WorkerOptions
 
 __all__ = [
-    "TRACE_KEY_PREFIX",
-    "ClientTelemetry",
-    "WorkerOptions",
     "client_telemetry",
-    "held_trace",
     "instrument_functions",
     "instrument_worker",
 ]
-
-TRACE_KEY_PREFIX: Final = "arq:trace:"
-"""Prefix of the key that holds a job's W3C trace context beside arq's keys.
-
-Written by the enqueue script with the job's own expiry, only while a trace
-is active; read and deleted by the instrumented worker.
-"""
-
-_Outcomes = list[JobMetadata | JobNotQueued]
-
-held_trace: ContextVar[tuple[bytes | None] | None] = ContextVar(
-    "queue_core_held_trace", default=None
-)
-"""A job's trace context held in memory (the mock's run_jobs sets it), so
-the instrumented worker function reads no side key."""
-
-
-class ClientTelemetry(Protocol):
-    """What a queue calls around its writes when telemetry is on."""
-
-    async def send(
-        self, job: PlannedJob, store: Callable[[PlannedJob], Awaitable[JobMetadata]]
-    ) -> JobMetadata:
-        """Store one job inside a PRODUCER span, its context set on the job."""
-        ...
-
-    async def send_many(
-        self,
-        jobs: list[PlannedJob],
-        store: Callable[[list[PlannedJob]], Awaitable[_Outcomes]],
-    ) -> _Outcomes:
-        """Store a batch inside one PRODUCER span, its context set on each job."""
-        ...
-
-
-@dataclass(frozen=True, slots=True)
-class WorkerOptions:
-    """The worker settings a job's CONSUMER span needs to tell outcomes apart."""
-
-    queue_name: str
-    job_timeout_s: float | None
-    max_tries: int
-    allow_abort_jobs: bool
-
-
-class _Backend(Protocol):
-    def client(self, queue: Any) -> ClientTelemetry: ...
-
-    def instrument(self, function: Function, options: WorkerOptions) -> Function: ...
-
 
 _NOT_LOADED: Final = object()
 _backend_cache: Any = _NOT_LOADED
 
 
-def _backend() -> _Backend | None:
+def _backend() -> Backend | None:
     """The OpenTelemetry backend, imported on first use; `None` if not installed."""
     global _backend_cache  # noqa: PLW0603 - imported once per process
     if _backend_cache is _NOT_LOADED:
@@ -94,7 +36,7 @@ def _backend() -> _Backend | None:
             _backend_cache = None
         else:
             _backend_cache = BACKEND
-    backend: _Backend | None = _backend_cache
+    backend: Backend | None = _backend_cache
     return backend
 
 
@@ -105,9 +47,6 @@ def client_telemetry(queue: Any, enabled: bool) -> ClientTelemetry | None:
     backend = _backend()
     return None if backend is None else backend.client(queue)
 
-
-_ORIGINAL: Final = "__queue_core_original__"
-"""Attribute of an instrumented coroutine that holds the user's own."""
 
 _WORKER_DEFAULTS: Final[dict[str, Any]] = {
     name: parameter.default
@@ -138,11 +77,11 @@ def instrument_functions(
     )
     result: list[Any] = []
     for item in functions:
-        if backend is None and not hasattr(getattr(item, "coroutine", None), _ORIGINAL):
+        if backend is None and not hasattr(getattr(item, "coroutine", None), ORIGINAL):
             result.append(item)
             continue
         function = copy.copy(func(item))
-        original = getattr(function.coroutine, _ORIGINAL, function.coroutine)
+        original = getattr(function.coroutine, ORIGINAL, function.coroutine)
         object.__setattr__(function, "coroutine", original)
         result.append(
             function if backend is None else backend.instrument(function, options)

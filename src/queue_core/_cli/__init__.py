@@ -2,7 +2,9 @@
 
 One module per concern: `_app` holds the group, the shared options and how
 a command runs and fails; `_output` how results are printed; the others
-hold commands, which register on the group when imported here.
+hold commands, which register on the group when imported here. A command
+that prints a result takes `_json_option`; the group refuses ``--json``
+(or any shared option) before a command that does not take it.
 """
 
 from __future__ import annotations
@@ -14,7 +16,8 @@ from queue_core._cli import (
     _stats_command,
     _worker_command,
 )
-from queue_core._cli._app import PASSWORD_ENV, SERIALIZER_ENV, URL_ENV, ExitCode, cli
+from queue_core._cli._app import PASSWORD_ENV, SERIALIZER_ENV, URL_ENV, cli
+from queue_core._exceptions import ExitCode
 
 __all__ = ["PASSWORD_ENV", "SERIALIZER_ENV", "URL_ENV", "ExitCode", "cli", "main"]
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
-import enum
 import importlib.util
+import itertools
+import json
 import logging
 import signal
 from collections.abc import Awaitable, Callable, Iterator, Sequence
@@ -18,12 +19,17 @@ from arq.connections import RedisSettings
 from arq.constants import default_queue_name as arq_default_queue_name
 from arq.jobs import Deserializer, Serializer
 from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import InvalidResponse
+from redis.exceptions import InvalidResponse, ResponseError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 from typing_extensions import override
 
 from queue_core._config import build_arq_redis_settings
-from queue_core._exceptions import ArqJobError, JobNotFound, JobResultUnavailable
+from queue_core._exceptions import (
+    ArqJobError,
+    ExitCode,
+    JobNotFound,
+    JobResultUnavailable,
+)
 from queue_core._redis import RedisArqQueue
 from queue_core._serializers import (
     json_deserializer,
@@ -46,34 +52,12 @@ _SERIALIZERS: Final[dict[str, tuple[Serializer | None, Deserializer | None]]] = 
     "msgpack": (msgpack_serializer, msgpack_deserializer),
 }
 
+_DB_OUT_OF_RANGE: Final = "DB index is out of range"
+"""What Redis answers SELECT with a database it does not have."""
+
 _SECRET_MASK: Final = "***"  # noqa: S105 - what replaces a password
 _F = TypeVar("_F", bound=Callable[..., Any])
 _T = TypeVar("_T")
-
-
-class ExitCode(enum.IntEnum):
-    """The command's exit statuses, as docs/cli.md lists them."""
-
-    OK = 0
-    """The command did what it was asked."""
-
-    FAILURE = 1
-    """Anything else went wrong; the message says what."""
-
-    USAGE = 2
-    """The command line is wrong (click's own status)."""
-
-    JOB_NOT_FOUND = 3
-    """No job with this id is in the queue."""
-
-    RESULT_UNAVAILABLE = 4
-    """The job has not finished, or did not within ``--wait``."""
-
-    CONNECTION = 5
-    """Redis is unreachable, misconfigured (URL, password, serializer), or not Redis."""
-
-    UNKNOWN_TASK = 6
-    """``enqueue --worker-settings``: the settings do not register the task."""
 
 
 class _CliError(click.ClickException):
@@ -87,6 +71,10 @@ class _Failure(_CliError):
     exit_code = ExitCode.FAILURE
 
 
+class _Usage(_CliError):
+    exit_code = ExitCode.USAGE
+
+
 class _NotFound(_CliError):
     exit_code = ExitCode.JOB_NOT_FOUND
 
@@ -97,6 +85,78 @@ class _NoResult(_CliError):
 
 class _Unreachable(_CliError):
     exit_code = ExitCode.CONNECTION
+
+
+def _echo_json_error(message: str, exit_code: int) -> None:
+    """An error as one line of JSON on stderr, where text mode prints it too."""
+    document = {"error": message, "exit_code": exit_code}
+    click.echo(json.dumps(document, ensure_ascii=False), err=True)
+
+
+def _with_hint(error: click.ClickException) -> str:
+    """The message, and for a usage error the hint text mode prints with it."""
+    message = error.format_message()
+    ctx = error.ctx if isinstance(error, click.UsageError) else None
+    if ctx is not None and ctx.command.get_help_option(ctx) is not None:
+        help_command = f"{ctx.command_path} {ctx.help_option_names[0]}"
+        message = f"{message.rstrip('.')}; see '{help_command}'"
+    return message
+
+
+_JSON_ERRORS: Final = "queue_core.json_errors"
+"""Key in the context's meta: whether errors are printed as JSON."""
+
+
+def _json_requested(args: Sequence[str]) -> bool:
+    """Whether ``--json`` is on the command line (before any ``--``).
+
+    Read from the arguments, not the parsed option, so that an error found
+    while parsing them, before ``--json`` is reached, is JSON too.
+    """
+    return "--json" in itertools.takewhile(lambda arg: arg != "--", args)
+
+
+@contextlib.contextmanager
+def _errors_as_json(enabled: bool) -> Iterator[None]:
+    """Print the block's errors, and an interruption, as JSON."""
+    if not enabled:
+        yield
+        return
+    try:
+        yield
+    except click.ClickException as exc:
+        code = exc.exit_code
+        _echo_json_error(_with_hint(exc), code)
+    except (click.Abort, KeyboardInterrupt):
+        code = ExitCode.FAILURE
+        _echo_json_error("interrupted by Ctrl-C or SIGTERM, after cleaning up", code)
+    else:
+        return
+    # click exits with this status and prints nothing more.
+    raise click.exceptions.Exit(code)
+
+
+class _Group(click.Group):
+    """The command group; with ``--json``, every error is JSON on stderr."""
+
+    @override
+    def make_context(
+        self,
+        info_name: str | None,
+        args: list[str],
+        parent: click.Context | None = None,
+        **extra: Any,
+    ) -> click.Context:
+        as_json = _json_requested(args)
+        with _errors_as_json(as_json):
+            ctx = super().make_context(info_name, args, parent, **extra)
+        ctx.meta[_JSON_ERRORS] = as_json
+        return ctx
+
+    @override
+    def invoke(self, ctx: click.Context) -> Any:
+        with _errors_as_json(ctx.meta[_JSON_ERRORS]):
+            return super().invoke(ctx)
 
 
 @dataclasses.dataclass
@@ -208,8 +268,12 @@ def _redis_options(*, url_from_env: bool) -> Callable[[_F], _F]:
             envvar=PASSWORD_ENV,
             help="Redis password; wins over one in the URL.",
         ),
-        _remembered("--json", "as_json", is_flag=True, help=_JSON_HELP),
     )
+
+
+def _json_option(command: _F) -> _F:
+    """``--json``, for the commands that print a result."""
+    return _remembered("--json", "as_json", is_flag=True, help=_JSON_HELP)(command)
 
 
 def _queue_options(command: _F) -> _F:
@@ -246,7 +310,7 @@ def _group_options(command: _F) -> _F:
             cls=_EnvvarForCommands,
             help="Redis password.",
         ),
-        _remembered("--json", "as_json", is_flag=True, help=_JSON_HELP),
+        _json_option,
         _remembered("--queue", "queue_name", metavar="NAME", help=_QUEUE_HELP),
         _remembered(
             "--serializer",
@@ -264,8 +328,11 @@ def _group_options(command: _F) -> _F:
 def _settings(options: _Options) -> RedisSettings:
     """Settings for the URL, failing fast unless the URL says otherwise."""
     if not options.redis_url:
-        msg = f"no Redis URL: pass --redis-url or set {URL_ENV}"
-        raise _Unreachable(msg)
+        msg = (
+            f"no Redis URL: pass --redis-url URL or set {URL_ENV}, "
+            "as in redis://127.0.0.1:6379/0"
+        )
+        raise _Usage(msg)
     try:
         settings = build_arq_redis_settings(options.redis_url, options.redis_password)
         asked = parse_qs(urlsplit(options.redis_url).query)
@@ -293,7 +360,10 @@ def _failure(exc: Exception, options: _Options) -> _CliError:
     """The one-line error, and exit status, for an exception."""
     detail = str(exc) or type(exc).__name__
     kind: type[_CliError] = _Failure
-    if isinstance(exc, JobNotFound):
+    server_message = _server_failure(exc, detail, options)
+    if server_message is not None:
+        kind, message = _Unreachable, server_message
+    elif isinstance(exc, JobNotFound):
         kind, message = _NotFound, f"no job {exc.job_id} in queue {options.queue}"
     elif isinstance(exc, JobResultUnavailable):
         kind, message = (
@@ -305,22 +375,54 @@ def _failure(exc: Exception, options: _Options) -> _CliError:
         )
     elif isinstance(exc, ArqJobError | ValueError | TypeError):
         message = detail
-    elif isinstance(exc, InvalidResponse):
-        kind = _Unreachable
-        server = f"the server at {options.where()}" if options.redis_url else "it"
-        message = (
-            f"{server} answered, but not as Redis does: "
-            f"is this port a Redis server? ({detail})"
-        )
-    elif isinstance(exc, RedisConnectionError | RedisTimeoutError | OSError):
-        kind = _Unreachable
-        if options.redis_url:
-            message = f"cannot connect to Redis at {options.where()}: {detail}"
-        else:
-            message = f"embedded redis-server: {detail}"
     else:
         message = f"{type(exc).__name__}: {detail}"
     return kind(_scrub(message, options.secrets()))
+
+
+def _server_failure(exc: Exception, detail: str, options: _Options) -> str | None:
+    """What is wrong with the server or the way to it, and what to do.
+
+    `None` if ``exc`` is about something else.
+    """
+    if isinstance(exc, RedisConnectionError | RedisTimeoutError | OSError):
+        if not options.redis_url:
+            return f"embedded redis-server: {detail}"
+        message = f"cannot connect to Redis at {options.where()}: {detail}"
+        tls_failed = isinstance(exc, RedisTimeoutError) or "SSL" in detail
+        if urlsplit(options.redis_url).scheme.startswith("rediss") and tls_failed:
+            message += (
+                "; the TLS handshake failed or timed out: the server may not "
+                "speak TLS, and redis:// is for a plain server"
+            )
+        return message
+    if isinstance(exc, ResponseError | InvalidResponse):
+        return _refusal(exc, detail, options)
+    return None
+
+
+def _refusal(
+    exc: ResponseError | InvalidResponse, detail: str, options: _Options
+) -> str | None:
+    """A server that answered connecting, but not as a Redis that the URL names."""
+    server = f"the server at {options.where()}" if options.redis_url else "it"
+    if isinstance(exc, InvalidResponse):
+        return (
+            f"{server} answered, but not as Redis does: "
+            f"is this port a Redis server? ({detail})"
+        )
+    if _DB_OUT_OF_RANGE in detail:
+        return (
+            f"{server} has no such database ({_DB_OUT_OF_RANGE}): pick one it "
+            "has, 0 to 15, unless its databases setting says otherwise"
+        )
+    lowered = detail.lower()
+    if "unknown command" in lowered and "sentinel" in lowered:
+        return (
+            f"{server} is not a Sentinel (it does not know the SENTINEL command): "
+            "use redis:// for a plain server, redis+sentinel:// only for Sentinels"
+        )
+    return None
 
 
 @contextlib.contextmanager
@@ -389,14 +491,35 @@ def _run(action: Callable[[RedisArqQueue], Awaitable[_T]]) -> _T:
 # Commands
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="queue-core", prog_name="queue-core")
 @_group_options
-def cli() -> None:
+@click.pass_context
+def cli(ctx: click.Context) -> None:
     """Look at and operate arq queues, or run the demo.
 
     Every command but demo connects to the Redis at --redis-url (or
     $QUEUE_CORE_REDIS_URL). Exit status: 0 success, 1 other failure, 2 usage
     error, 3 job not found, 4 result not available, 5 Redis unreachable or
-    misconfigured, 6 task not registered (enqueue --worker-settings).
+    misconfigured, 6 task not registered (enqueue --worker-settings). With
+    --json, errors are JSON on stderr too.
     """
+    _refuse_options_not_taken(ctx)
+
+
+def _refuse_options_not_taken(ctx: click.Context) -> None:
+    """A shared option given before a command that does not take it is a usage error.
+
+    ``queue-core --json browse`` would otherwise accept ``--json`` and ignore it.
+    """
+    name = ctx.invoked_subcommand
+    command = None if name is None else cli.get_command(ctx, name)
+    if command is None:
+        return
+    taken = {param.name for param in command.params}
+    group_options = {param.name: param for param in ctx.command.params}
+    for given in sorted(_options().given - taken):
+        option = group_options[given]
+        shown = option.opts[0] if isinstance(option, click.Option) else given
+        msg = f"{name} does not take {shown}; leave it out"
+        raise click.UsageError(msg, ctx)

@@ -39,6 +39,20 @@ def port_option(command: Callable[..., Any]) -> Callable[..., Any]:
     )(command)
 
 
+def check_browser() -> None:
+    """Fail at once, naming the extra, if the browser cannot be served.
+
+    Called before anything else runs, so a command never does its work
+    (the demo's jobs, say) only to fail when it comes to serving.
+    """
+    try:
+        import uvicorn  # noqa: F401, PLC0415 - only when serving
+
+        import queue_browser  # noqa: F401, PLC0415
+    except ImportError:
+        raise _Failure(_NEEDS_EXTRA) from None
+
+
 @contextlib.contextmanager
 def _stop_on_signals(stop: Callable[[], None]) -> Iterator[None]:
     """Ctrl-C and SIGTERM stop the server gracefully, then the command ends."""
@@ -64,12 +78,11 @@ async def serve_browser(
     title: str = "Jobs",
 ) -> None:
     """Serve a `JobBrowser` over ``queue`` on 127.0.0.1 until Ctrl-C."""
-    try:
-        import uvicorn  # noqa: PLC0415 - only when serving
+    check_browser()
+    import uvicorn  # noqa: PLC0415 - only when serving
 
-        from queue_browser import JobBrowser  # noqa: PLC0415
-    except ImportError:
-        raise _Failure(_NEEDS_EXTRA) from None
+    from queue_browser import JobBrowser  # noqa: PLC0415
+
     browser = JobBrowser(
         queue, queue_names=queue_names, allow_abort=allow_abort, title=title
     )
@@ -127,6 +140,7 @@ def browse(more_queues: tuple[str, ...], port: int, allow_abort: bool) -> None:
     of depth over the last minutes, and the jobs themselves; see
     docs/browser.md. It has no authentication: it listens on loopback only.
     """
+    check_browser()
     options = _options()
     names = [options.queue, *(name for name in more_queues if name != options.queue)]
 

@@ -12,13 +12,14 @@ import click
 from queue_core._cli._app import (
     _execute,
     _Failure,
+    _json_option,
     _Options,
     _options,
     _redis_options,
     _settings,
     cli,
 )
-from queue_core._cli._browse_command import port_option, serve_browser
+from queue_core._cli._browse_command import check_browser, port_option, serve_browser
 from queue_core._cli._output import (
     _echo_fields,
     _echo_json,
@@ -177,6 +178,7 @@ def _print_demo(report: DemoReport, options: _Options) -> None:
 )
 @port_option
 @_redis_options(url_from_env=False)
+@_json_option
 def demo(count: int, timeout: float, browse: bool, port: int) -> None:
     """Run N example jobs through a real arq worker and summarize them.
 
@@ -188,6 +190,8 @@ def demo(count: int, timeout: float, browse: bool, port: int) -> None:
     are deferred by a second. With --browse, the job browser is served
     afterwards on 127.0.0.1 while a few jobs a second keep coming.
     """
+    if browse:
+        check_browser()
     options = _options()
     settings = None if options.redis_url is None else _settings(options)
     with _Progress(count) as progress:

@@ -13,9 +13,9 @@ from arq.utils import import_string
 from arq.worker import func, get_kwargs
 
 from queue_core._cli._app import (
-    ExitCode,
     _CliError,
     _Failure,
+    _json_option,
     _NoResult,
     _options,
     _queue_options,
@@ -31,6 +31,7 @@ from queue_core._cli._output import (
     _show,
     _when,
 )
+from queue_core._exceptions import ExitCode
 from queue_core._models import JobMetadata, JobResult, JobStatus
 from queue_core._queue import ArqQueue
 from queue_core._redis import RedisArqQueue
@@ -141,6 +142,7 @@ def _check_registered(task: str, settings_path: str) -> None:
     ),
 )
 @_queue_options
+@_json_option
 def enqueue(
     *,
     task: str,
@@ -171,6 +173,7 @@ def enqueue(
 @cli.command()
 @click.argument("job_id")
 @_queue_options
+@_json_option
 def status(job_id: str) -> None:
     """Show a job's status and metadata."""
     _print_job(_run(lambda queue: queue.get_job_metadata(job_id)))
@@ -185,6 +188,7 @@ def status(job_id: str) -> None:
     help="Wait up to this long for the job to finish.",
 )
 @_queue_options
+@_json_option
 def result(job_id: str, wait: float | None) -> None:
     """Show a finished job's result.
 
@@ -215,6 +219,7 @@ def result(job_id: str, wait: float | None) -> None:
     help="How long to wait for the worker to abort the job.",
 )
 @_queue_options
+@_json_option
 def abort(job_id: str, timeout: float) -> None:
     """Abort a queued, deferred or running job.
 
@@ -263,6 +268,7 @@ def abort(job_id: str, timeout: float) -> None:
     help="Show at most N jobs (0: all).",
 )
 @_queue_options
+@_json_option
 def jobs(status_name: str | None, limit: int) -> None:
     """List a queue's unfinished jobs, in the order a worker takes them."""
     wanted = None if status_name is None else JobStatus(status_name)

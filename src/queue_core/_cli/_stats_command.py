@@ -13,6 +13,7 @@ from arq.constants import (
 from arq.utils import timestamp_ms, to_seconds
 
 from queue_core._cli._app import (
+    _json_option,
     _options,
     _queue_options,
     _run,
@@ -148,6 +149,7 @@ async def _queue_stats(queue: RedisArqQueue, interval: float) -> dict[str, Any]:
     help="The workers' health_check_interval, to tell the record's age.",
 )
 @_queue_options
+@_json_option
 def stats(interval: float) -> None:
     """Count a queue's jobs by status, and the results kept in Redis.
 
