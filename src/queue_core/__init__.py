@@ -19,7 +19,7 @@ if TYPE_CHECKING:
         JobResultUnavailable,
         JobSerializationError,
     )
-    from ._factory import open_arq_queue
+    from ._factory import ArqQueueOpener, open_arq_queue
     from ._jobs import JobSpec
     from ._mock import MockArqQueue
     from ._models import (
@@ -48,6 +48,7 @@ _SOURCES: dict[str, str] = {
     "ArqJobError": "._exceptions",
     "ArqMode": "._models",
     "ArqQueue": "._queue",
+    "ArqQueueOpener": "._factory",
     "EmbeddedArqQueue": "._embedded",
     "EmbeddedRedis": "._embedded",
     "JobDeserializationError": "._exceptions",
@@ -86,6 +87,7 @@ __all__ = [
     "ArqJobError",
     "ArqMode",
     "ArqQueue",
+    "ArqQueueOpener",
     "EmbeddedArqQueue",
     "EmbeddedRedis",
     "ExitCode",
