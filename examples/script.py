@@ -37,12 +37,12 @@ WorkerSettings = QueueWorkerSettings(
 async def run(a: int, b: int, redis_url: str | None) -> int:
     """Enqueue ``add(a, b)``, wait for it and return the sum."""
     if redis_url is None:
-        queue = await open_arq_queue(ArqMode.embedded, worker_settings=WorkerSettings)
+        opening = open_arq_queue(ArqMode.embedded, worker_settings=WorkerSettings)
     else:
-        queue = await open_arq_queue(
+        opening = open_arq_queue(
             ArqMode.production, redis_settings=build_arq_redis_settings(redis_url)
         )
-    async with queue:
+    async with opening as queue:  # opened here, closed on the way out
         job = await queue.enqueue(add, a, b)  # checked: add takes two ints
         print(f"Queued job {job.id}")
         result = await queue.wait_for_result(job, timeout=60)

@@ -7,7 +7,7 @@ import os
 import subprocess
 import sys
 import time
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,7 +22,7 @@ from redis import Redis
 from starlette.types import ASGIApp
 
 from queue_core import EmbeddedRedis, RedisArqQueue, build_arq_redis_settings
-from queue_core._embedded import stop_process
+from queue_core._embedded import free_loopback_port, stop_process
 from tests import workers
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -257,16 +257,23 @@ def arq_worker(
 
 
 def load_example(name: str) -> ModuleType:
-    """Import ``docs/examples/<name>.py`` as a module of its own."""
+    """Import ``docs/examples/<name>.py`` as a module of its own.
+
+    Its folder is on ``sys.path`` while it loads, as the current folder is
+    for ``uvicorn readme_app:app`` run there, so it can import its siblings.
+    """
     module_name = f"docs_examples_{name}"
-    spec = importlib.util.spec_from_file_location(
-        module_name, REPO_ROOT / "docs" / "examples" / f"{name}.py"
-    )
+    folder = str(REPO_ROOT / "docs" / "examples")
+    spec = importlib.util.spec_from_file_location(module_name, f"{folder}/{name}.py")
     assert spec is not None
     assert spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     sys.modules[module_name] = module
-    spec.loader.exec_module(module)
+    sys.path.insert(0, folder)
+    try:
+        spec.loader.exec_module(module)
+    finally:
+        sys.path.remove(folder)
     return module
 
 
@@ -280,3 +287,41 @@ def run_python(*args: str, timeout: float = 120) -> subprocess.CompletedProcess[
         timeout=timeout,
         check=False,
     )
+
+
+@contextmanager
+def served_by_uvicorn(
+    target: str,
+    log_path: Path,
+    *,
+    cwd: Path = REPO_ROOT,
+    env: Mapping[str, str] | None = None,
+) -> Iterator[str]:
+    """Run ``python -m uvicorn target`` on a free loopback port; yield its URL.
+
+    The server is stopped by its PID on the way out; what it printed is in
+    ``log_path``.
+    """
+    port = free_loopback_port()
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "uvicorn",
+                target,
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+            ],
+            cwd=cwd,
+            env={**os.environ, **(env or {})},
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        stop_process(process, timeout=15)

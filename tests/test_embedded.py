@@ -148,6 +148,76 @@ async def test_open_arq_queue_maps_each_mode_to_its_queue(redis_settings: Any) -
             await queue.aclose()
 
 
+@pytest.mark.parametrize("mode", [ArqMode.test, ArqMode.embedded])
+async def test_open_arq_queue_gives_a_working_queue_awaited_or_entered(
+    mode: ArqMode,
+) -> None:
+    async with open_arq_queue(mode) as entered:
+        job = await entered.enqueue("echo", "entered")
+        found = await entered.get_job_metadata(job.id)
+    awaited = await open_arq_queue(mode)
+    try:
+        awaited_job = await awaited.enqueue("echo", "awaited")
+        awaited_found = await awaited.get_job_metadata(awaited_job.id)
+    finally:
+        await awaited.aclose()
+    async with await open_arq_queue(mode) as opened_then_entered:
+        assert await opened_then_entered.ping()
+
+    assert (found.args, found.status) == (("entered",), JobStatus.queued)
+    assert (awaited_found.args, awaited_found.status) == (
+        ("awaited",),
+        JobStatus.queued,
+    )
+
+
+async def test_leaving_async_with_open_arq_queue_stops_its_server() -> None:
+    async with open_arq_queue(ArqMode.embedded) as queue:
+        assert isinstance(queue, EmbeddedArqQueue)
+        pid = queue.server.pid
+        assert pid is not None
+        assert _process_exists(pid)
+
+    assert not _process_exists(pid)
+
+
+async def test_open_arq_queue_closes_the_queue_when_its_block_raises() -> None:
+    pids: list[int | None] = []
+
+    async def fail_in_the_block() -> None:
+        async with open_arq_queue(ArqMode.embedded) as queue:
+            assert isinstance(queue, EmbeddedArqQueue)
+            pids.append(queue.server.pid)
+            raise LookupError
+
+    with pytest.raises(LookupError):
+        await fail_in_the_block()
+
+    [pid] = pids
+    assert pid is not None
+    assert not _process_exists(pid)
+
+
+async def test_open_arq_queue_opens_once_and_refuses_a_second_await_or_entry() -> None:
+    once = "already awaited or entered: it opens one queue, once"
+    awaited = open_arq_queue(ArqMode.test)
+    queue = await awaited
+    with pytest.raises(RuntimeError, match=once):
+        await awaited
+    with pytest.raises(RuntimeError, match=once):
+        async with awaited:
+            pass
+    entered = open_arq_queue(ArqMode.test)
+    async with entered:
+        with pytest.raises(RuntimeError, match=once):
+            async with entered:
+                pass
+    with pytest.raises(RuntimeError, match=once):
+        await entered
+
+    assert isinstance(queue, MockArqQueue)
+
+
 async def test_production_mode_without_redis_settings_is_refused_as_in_safir() -> None:
     with pytest.raises(
         RuntimeError,

@@ -3,25 +3,45 @@
 from __future__ import annotations
 
 import ast
+import asyncio
 import re
+import shlex
 import sys
 import tomllib
+from collections.abc import Iterator
 from importlib import metadata
 from pathlib import Path
 
+import httpx
 import pytest
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
 from queue_core import JobStatus, RedisArqQueue
 from queue_core.pytest_plugin import InstallMockArqQueue
-from tests.conftest import REPO_ROOT, asgi_client, load_example, start_worker
+from tests.conftest import (
+    REPO_ROOT,
+    asgi_client,
+    load_example,
+    served_by_uvicorn,
+    start_worker,
+)
 from tests.sync_docs import code_blocks, shown_text
+from tests.test_examples import poll_until_complete
 
 README = (REPO_ROOT / "README.md").read_text()
+SHELL_LINES = [
+    line.split("#")[0].strip()
+    for block in re.findall(r"```sh\n(.*?)```", README, re.DOTALL)
+    for line in block.splitlines()
+]
+"""The commands of the README's shell blocks, without their comments."""
+EXAMPLES = REPO_ROOT / "docs" / "examples"
 PROJECT = "queue-core"
 RESULT_TIMEOUT = 60.0
 """Seconds a report may take through a real worker; a guard, not a measure."""
+REPORT = {"period": "2026-Q3", "rows": 3, "try": 1}
+"""What readme_worker's build_report returns for the period the tests ask."""
 
 
 def test_the_readme_example_is_the_tested_file_verbatim() -> None:
@@ -36,13 +56,7 @@ def test_the_readme_example_is_the_tested_file_verbatim() -> None:
 
 
 def test_the_readme_shows_exactly_the_demo_and_the_test_command() -> None:
-    shell_blocks = re.findall(r"```sh\n(.*?)```", README, re.DOTALL)
-    commands = [
-        line.split("#")[0].strip()
-        for block in shell_blocks
-        for line in block.splitlines()
-        if line.startswith("uv ")
-    ]
+    commands = [line for line in SHELL_LINES if line.startswith("uv ")]
 
     assert commands == ["uv run queue-core demo", "uv run pytest"]
 
@@ -102,11 +116,57 @@ async def test_the_readme_app_and_its_worker_build_a_report_on_redis(
         worker.stop()
 
     assert created.status_code == 202
-    assert done == {
-        "status": "complete",
-        "success": True,
-        "report": {"period": "2026-Q3", "rows": 3, "try": 1},
-    }
+    assert done == {"status": "complete", "success": True, "report": REPORT}
+
+
+async def test_the_readme_app_in_embedded_mode_runs_its_reports_itself(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("ARQ_MODE", "embedded")
+    app = load_example("readme_app").app
+    async with asgi_client(app) as client:
+        created = await client.post("/reports", params={"period": "2026-Q3"})
+        done = await poll_until_complete(client, f"/reports/{created.json()['job_id']}")
+
+    assert created.status_code == 202
+    assert created.json()["status"] == JobStatus.queued
+    assert done == {"status": "complete", "success": True, "report": REPORT}
+
+
+@pytest.fixture
+def readme_server(tmp_path: Path) -> Iterator[str]:
+    """The README's serve command, run in docs/examples; the URL it serves."""
+    [command] = [line for line in SHELL_LINES if "uvicorn readme_app:app" in line]
+    *assignments, program, target = shlex.split(command)
+    assert program == "uvicorn", command
+    with served_by_uvicorn(
+        target,
+        tmp_path / "uvicorn.log",
+        cwd=EXAMPLES,
+        env=dict(assignment.split("=", 1) for assignment in assignments),
+    ) as url:
+        yield url
+
+
+async def test_the_readmes_serve_command_runs_a_report_to_completion(
+    readme_server: str,
+) -> None:
+    async with httpx.AsyncClient(base_url=readme_server) as client:
+        created = await post_once_serving(client, "/reports?period=2026-Q3")
+        done = await poll_until_complete(client, f"/reports/{created.json()['job_id']}")
+
+    assert created.status_code == 202
+    assert done == {"status": "complete", "success": True, "report": REPORT}
+
+
+async def post_once_serving(client: httpx.AsyncClient, url: str) -> httpx.Response:
+    """POST to a server that is still starting, as soon as it accepts connections."""
+    async with asyncio.timeout(RESULT_TIMEOUT):
+        while True:
+            try:
+                return await client.post(url)
+            except httpx.ConnectError:
+                await asyncio.sleep(0.1)
 
 
 def distributions_installed_with(extras: frozenset[str]) -> set[str]:
@@ -162,8 +222,8 @@ def test_an_example_imports_only_what_installing_queue_core_with_its_extras_brin
     providers = metadata.packages_distributions()
 
     missing = set()
-    for module in imported_top_level_modules(REPO_ROOT / "docs/examples" / example):
-        if module in sys.stdlib_module_names:
+    for module in imported_top_level_modules(EXAMPLES / example):
+        if module in sys.stdlib_module_names or (EXAMPLES / f"{module}.py").exists():
             continue
         if module in own:
             shim_extra = module.removeprefix("queue_")

@@ -1,4 +1,4 @@
-"""mypy --strict accepts correct calls of typed tasks and rejects wrong ones.
+"""mypy --strict accepts correct task calls and queue openings, rejects wrong ones.
 
 ``tests/typecheck/good.py`` holds calls that must type-check, with
 ``assert_type`` on what they return and each ``reveal_type`` line after a

@@ -14,9 +14,7 @@ async def greet(ctx: dict[Any, Any], name: str) -> str:  # noqa: ARG001 - arq pa
 async def main() -> None:
     # Embedded mode: a private redis-server and an in-process worker.
     settings = WorkerSettings(functions=[greet])
-    async with await open_arq_queue(
-        ArqMode.embedded, worker_settings=settings
-    ) as queue:
+    async with open_arq_queue(ArqMode.embedded, worker_settings=settings) as queue:
         job = await queue.enqueue("greet", "world")
         result = await queue.wait_for_result(job.id, timeout=30)
         print(result.result)

@@ -3,6 +3,7 @@
 import os
 
 from fastapi import FastAPI, HTTPException, status
+from readme_worker import WorkerSettings
 
 from queue_core import JobNotFound, JobResultUnavailable, build_arq_redis_settings
 from queue_fastapi import ArqQueueDep, arq_lifespan
@@ -13,6 +14,7 @@ app = FastAPI(
         redis_settings=build_arq_redis_settings(
             os.environ.get("REDIS_URL", "redis://localhost:6379/0")
         ),
+        worker_settings=WorkerSettings,  # embedded mode runs them in-process
     )
 )
 

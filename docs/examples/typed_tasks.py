@@ -44,16 +44,6 @@ worker_settings = WorkerSettings(functions=[build_report, send_report], poll_del
 # --8<-- [end:declare]
 
 
-async def enqueue_and_read(queue: ArqQueue) -> Report:
-    # --8<-- [start:enqueue]
-    job = await queue.enqueue(build_report, "2026-11", pages=2)
-    # job is a JobMetadata[Report]: passing it back gives a typed result.
-    result = await queue.wait_for_result(job, timeout=30)
-    report: Report = result.result
-    # --8<-- [end:enqueue]
-    return report
-
-
 async def enqueue_with_options(queue: ArqQueue) -> JobMetadata[str]:
     # --8<-- [start:options]
     once = send_report.options(job_id="send-2026-11", defer_by=1)
@@ -77,14 +67,19 @@ async def enqueue_a_batch(queue: ArqQueue) -> list[str]:
 
 
 async def main() -> None:
-    async with await open_arq_queue(
+    # --8<-- [start:enqueue]
+    async with open_arq_queue(
         ArqMode.embedded, worker_settings=worker_settings
     ) as queue:
-        report = await enqueue_and_read(queue)
+        job = await queue.enqueue(build_report, "2026-11", pages=2)
+        # job is a JobMetadata[Report]: passing it back gives a typed result.
+        result = await queue.wait_for_result(job, timeout=30)
+        report: Report = result.result
+        # --8<-- [end:enqueue]
         print(f"build_report -> {report}")
         sent = await enqueue_with_options(queue)
-        result = await queue.wait_for_result(sent, timeout=30)
-        print(f"{sent.name} ({sent.id}) -> {result.result}")
+        sent_result = await queue.wait_for_result(sent, timeout=30)
+        print(f"{sent.name} ({sent.id}) -> {sent_result.result}")
         print(f"batch -> {await enqueue_a_batch(queue)}")
 
 

@@ -19,7 +19,7 @@ if TYPE_CHECKING:
         JobResultUnavailable,
         JobSerializationError,
     )
-    from ._factory import open_arq_queue
+    from ._factory import ArqQueueOpener, open_arq_queue
     from ._jobs import JobSpec
     from ._memory_store import MockRedisUnavailable
     from ._mock import MockArqQueue
@@ -49,6 +49,7 @@ _SOURCES: dict[str, str] = {
     "ArqJobError": "._exceptions",
     "ArqMode": "._models",
     "ArqQueue": "._queue",
+    "ArqQueueOpener": "._factory",
     "EmbeddedArqQueue": "._embedded",
     "EmbeddedRedis": "._embedded",
     "JobDeserializationError": "._exceptions",
@@ -87,6 +88,7 @@ __all__ = [
     "ArqJobError",
     "ArqMode",
     "ArqQueue",
+    "ArqQueueOpener",
     "EmbeddedArqQueue",
     "EmbeddedRedis",
     "ExitCode",

@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import os
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -13,8 +10,8 @@ import httpx
 import pytest
 from arq.connections import RedisSettings
 
-from queue_core._embedded import free_loopback_port, stop_process
-from tests.conftest import REPO_ROOT, start_worker
+from queue_core._embedded import free_loopback_port
+from tests.conftest import served_by_uvicorn, start_worker
 from tests.test_examples import TEXT, poll_until_complete
 
 pytestmark = [pytest.mark.redis, pytest.mark.worker, pytest.mark.slow]
@@ -25,37 +22,16 @@ QUEUE = "telemetry:prometheus"
 @pytest.fixture
 def app_url(redis_url: str, tmp_path: Path) -> Iterator[str]:
     """The example app under uvicorn, in production mode with ``APP_METRICS``."""
-    port = free_loopback_port()
     env = {
-        **os.environ,
         "APP_ARQ_MODE": "production",
         "APP_ARQ_QUEUE_URL": redis_url,
         "APP_ARQ_QUEUE_NAME": QUEUE,
         "APP_METRICS": "true",
     }
-    log = (tmp_path / "uvicorn.log").open("wb")
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "examples.fastapi_app.main:app",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-        ],
-        cwd=REPO_ROOT,
-        env=env,
-        stdin=subprocess.DEVNULL,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        stop_process(process, timeout=15)
-        log.close()
+    with served_by_uvicorn(
+        "examples.fastapi_app.main:app", tmp_path / "uvicorn.log", env=env
+    ) as url:
+        yield url
 
 
 async def scrape(url: str) -> str:

@@ -1,10 +1,10 @@
-"""Calls of typed tasks that mypy --strict must reject, each on its line."""
+"""Calls of typed tasks and queue openings that mypy --strict must reject, each on its line."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from queue_core import ArqQueue, task
+from queue_core import ArqMode, ArqQueue, open_arq_queue, task
 from tests.typecheck.tasks import Report, build_report
 
 
@@ -51,3 +51,11 @@ def wrong_declarations() -> None:
     @task  # E: arg-type
     async def no_ctx() -> None:
         pass
+
+
+async def wrong_openings() -> None:
+    open_arq_queue(ArqMode.test)  # E: unused-awaitable
+    await open_arq_queue(ArqMode.test).enqueue("build_report")  # E: attr-defined
+    async with open_arq_queue(ArqMode.test) as queue:
+        await queue.enqueue(build_report, 2026)  # E: call-overload
+    await open_arq_queue(ArqMode.test, "redis://localhost")  # E: call-arg, arg-type

@@ -1,4 +1,4 @@
-"""Calls of typed tasks that mypy --strict accepts, and the types it infers."""
+"""Calls of typed tasks and ways to open a queue that mypy --strict accepts, and their types."""
 
 from __future__ import annotations
 
@@ -8,12 +8,15 @@ from typing import Any, assert_type, reveal_type
 from arq.worker import Function, func
 
 from queue_core import (
+    ArqMode,
     ArqQueue,
+    ArqQueueOpener,
     JobMetadata,
     JobResult,
     JobSpec,
     MockArqQueue,
     WorkerSettings,
+    open_arq_queue,
 )
 from tests.typecheck.tasks import Report, build_report, send_report
 
@@ -105,3 +108,21 @@ def registered_with_arq() -> None:
     assert_type(func(build_report), Function)
     assert_type(build_report.name, str)
     del settings, ArqWorkerSettings
+
+
+async def opened_either_way() -> None:
+    # R: queue_core._factory.ArqQueueOpener
+    _ = reveal_type(open_arq_queue(ArqMode.test))
+    async with open_arq_queue(ArqMode.test) as entered:
+        # R: queue_core._queue.ArqQueue
+        reveal_type(entered)
+        assert_type(await entered.enqueue(build_report, "2026-11"), JobMetadata[Report])
+    awaited = await open_arq_queue(ArqMode.test)
+    # R: queue_core._queue.ArqQueue
+    reveal_type(awaited)
+    await awaited.aclose()
+    async with await open_arq_queue(ArqMode.test) as queue:
+        assert_type(queue, ArqQueue)
+    opener: ArqQueueOpener = open_arq_queue("embedded", worker_settings=None)
+    async with opener as queue:
+        assert_type(queue, ArqQueue)
