@@ -126,6 +126,15 @@ def test_the_embedded_demo_runs_every_job_and_stops_its_server() -> None:
     assert server["url"] is None
     assert process_gone(server["pid"])
     assert not Path(server["directory"]).exists()
+    assert report["worker"] == "queue-core"
+
+
+@pytest.mark.redis
+def test_the_demo_runs_on_arqs_own_worker_when_asked_to_compare() -> None:
+    report = summary(demo("-n", str(JOBS), "--arq-worker", "--json"))
+    assert_every_job_accounted_for(report, JOBS)
+    assert report["worker"] == "arq"
+    assert "in-process arq worker" in demo("-n", "3", "--arq-worker").stdout
 
 
 @pytest.mark.redis

@@ -43,6 +43,8 @@ if TYPE_CHECKING:
     from ._tasks import Task, TaskOptions, task
     from ._telemetry import instrument_worker
     from ._telemetry_base import TRACE_KEY_PREFIX
+    from ._worker import Worker, create_worker, run_worker
+    from ._worker_config import UnknownWorkerSetting
 
 _SOURCES: dict[str, str] = {
     "ExitCode": "._exceptions",
@@ -81,6 +83,10 @@ _SOURCES: dict[str, str] = {
     "TRACE_KEY_PREFIX": "._telemetry_base",
     "instrument_worker": "._telemetry",
     "task": "._tasks",
+    "UnknownWorkerSetting": "._worker_config",
+    "Worker": "._worker",
+    "create_worker": "._worker",
+    "run_worker": "._worker",
 }
 
 __all__ = [
@@ -110,8 +116,11 @@ __all__ = [
     "ResultPage",
     "Task",
     "TaskOptions",
+    "UnknownWorkerSetting",
+    "Worker",
     "WorkerSettings",
     "build_arq_redis_settings",
+    "create_worker",
     "find_redis_server",
     "instrument_worker",
     "json_deserializer",
@@ -119,6 +128,7 @@ __all__ = [
     "msgpack_deserializer",
     "msgpack_serializer",
     "open_arq_queue",
+    "run_worker",
     "task",
 ]
 

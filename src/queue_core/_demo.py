@@ -7,7 +7,7 @@ import contextlib
 import hashlib
 import itertools
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any, Final, NoReturn
 from uuid import uuid4
@@ -172,6 +172,9 @@ class DemoReport:
     sample_failure: JobResult | None
     """One failed job's result."""
 
+    worker: str = "queue-core"
+    """Whose worker ran the jobs: ``"queue-core"`` or ``"arq"``."""
+
 
 async def run_demo(
     count: int,
@@ -180,8 +183,9 @@ async def run_demo(
     on_progress: Callable[[int, int], None] | None = None,
     timeout: float = 60.0,
     then: Callable[[RedisArqQueue], Awaitable[None]] | None = None,
+    arq_worker: bool = False,
 ) -> DemoReport:
-    """Run ``count`` demo jobs through a real arq worker in this event loop.
+    """Run ``count`` demo jobs through a real worker in this event loop.
 
     Without ``redis_settings`` a private redis-server is started and stopped
     again; with them, the jobs go to a fresh queue on that Redis, and their
@@ -198,6 +202,8 @@ async def run_demo(
             the worker stop (``demo --browse`` serves the browser), while a
             few new jobs are enqueued every 2 seconds so there is something
             to watch.
+        arq_worker: Run arq's own worker instead of queue-core's, to
+            compare.
 
     Raises:
         redis.exceptions.ConnectionError: Redis cannot be reached, or no
@@ -205,29 +211,34 @@ async def run_demo(
     """
     queue_name = f"queue-core:demo:{uuid4().hex[:12]}"
     settings = demo_worker_settings(queue_name)
+    worker = "arq" if arq_worker else "queue-core"
     if redis_settings is None:
-        async with _embedded_queue(settings) as queue:
+        async with _embedded_queue(settings, arq_worker=arq_worker) as queue:
             report = await _drive(queue, count, on_progress, timeout)
             if then is not None:
                 await _while_jobs_move(queue, then(queue), [])
-            return report
+            return replace(report, worker=worker)
     client = await RedisArqQueue.initialize(
         redis_settings, default_queue_name=queue_name
     )
     job_ids: list[str] = []
     async with client:
         try:
-            async with in_process_worker(settings, redis_settings):
+            async with in_process_worker(
+                settings, redis_settings, arq_worker=arq_worker
+            ):
                 report = await _drive(client, count, on_progress, timeout, job_ids)
                 if then is not None:
                     await _while_jobs_move(client, then(client), job_ids)
-                return report
+                return replace(report, worker=worker)
         finally:
             await _delete_keys(client, queue_name, job_ids)
 
 
 @contextlib.asynccontextmanager
-async def _embedded_queue(settings: WorkerSettings) -> AsyncIterator[EmbeddedArqQueue]:
+async def _embedded_queue(
+    settings: WorkerSettings, *, arq_worker: bool
+) -> AsyncIterator[EmbeddedArqQueue]:
     server = EmbeddedRedis()
     try:
         await asyncio.to_thread(server.start)
@@ -239,6 +250,7 @@ async def _embedded_queue(settings: WorkerSettings) -> AsyncIterator[EmbeddedArq
             worker_settings=settings,
             default_queue_name=settings.queue_name,
             server=server,
+            arq_worker=arq_worker,
         )
     except BaseException:
         await asyncio.to_thread(server.stop)

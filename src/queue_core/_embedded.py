@@ -20,18 +20,21 @@ from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Final, Self
+from typing import Any, Final, Self, TypeAlias
 
 from arq.connections import RedisSettings
 from arq.constants import default_queue_name as arq_default_queue_name
 from arq.jobs import Deserializer, Serializer
-from arq.worker import Worker, create_worker, get_kwargs
+from arq.worker import Worker as ArqWorker
+from arq.worker import create_worker as create_arq_worker
+from arq.worker import get_kwargs
 from redis import Redis
 from redis.exceptions import AuthenticationError
 from redis.exceptions import ConnectionError as RedisConnectionError
 from typing_extensions import override
 
 from ._redis import RedisArqQueue
+from ._worker import Worker, create_worker
 
 __all__ = [
     "EmbeddedArqQueue",
@@ -346,7 +349,11 @@ class EmbeddedRedis:
         await asyncio.to_thread(self.stop)
 
 
-async def _run_worker(worker: Worker) -> None:
+AnyWorker: TypeAlias = Worker | ArqWorker
+"""An in-process worker: queue-core's (the default), or arq's on request."""
+
+
+async def _run_worker(worker: AnyWorker) -> None:
     with contextlib.suppress(asyncio.CancelledError):
         await worker.async_run()
 
@@ -362,7 +369,7 @@ class EmbeddedArqQueue(RedisArqQueue):
         self,
         *args: Any,
         server: EmbeddedRedis,
-        worker: Worker | None,
+        worker: AnyWorker | None,
         resources: AsyncExitStack,
         **kwargs: Any,
     ) -> None:
@@ -377,8 +384,8 @@ class EmbeddedArqQueue(RedisArqQueue):
         return self._server
 
     @property
-    def worker(self) -> Worker | None:
-        """The in-process arq worker, if one was asked for."""
+    def worker(self) -> AnyWorker | None:
+        """The in-process worker, if one was asked for."""
         return self._worker
 
     @classmethod
@@ -391,15 +398,17 @@ class EmbeddedArqQueue(RedisArqQueue):
         job_deserializer: Deserializer | None = None,
         server: EmbeddedRedis | None = None,
         telemetry: bool = True,
+        arq_worker: bool = False,
     ) -> Self:
         """Start a server (and a worker, given its settings); return the queue.
 
         If anything fails halfway, what was started is stopped again.
 
         Args:
-            worker_settings: Settings for an in-process arq worker, in any
-                form the ``arq`` command line takes (our `WorkerSettings`, a
-                class or a dict); its ``redis_settings`` are replaced.
+            worker_settings: Settings for an in-process worker (queue-core's),
+                in any form the ``arq`` command line takes (our
+                `WorkerSettings`, a class or a dict); its ``redis_settings``
+                are replaced.
             default_queue_name: Queue used when a call names none.
             job_serializer: Serializer for jobs and results.
             job_deserializer: Deserializer for jobs and results.
@@ -407,6 +416,7 @@ class EmbeddedArqQueue(RedisArqQueue):
                 stopped when the queue closes.
             telemetry: Emit OpenTelemetry spans and metrics, as
                 `RedisArqQueue` does (if OpenTelemetry is installed).
+            arq_worker: Run arq's own worker instead of queue-core's.
         """
         embedded = server or EmbeddedRedis()
         async with AsyncExitStack() as stack:
@@ -422,7 +432,11 @@ class EmbeddedArqQueue(RedisArqQueue):
             worker = None
             if worker_settings is not None:
                 worker = await stack.enter_async_context(
-                    in_process_worker(worker_settings, embedded.redis_settings)
+                    in_process_worker(
+                        worker_settings,
+                        embedded.redis_settings,
+                        arq_worker=arq_worker,
+                    )
                 )
             return cls(
                 queue.pool,
@@ -440,15 +454,17 @@ class EmbeddedArqQueue(RedisArqQueue):
 
 @contextlib.asynccontextmanager
 async def in_process_worker(
-    worker_settings: Any, redis_settings: RedisSettings
-) -> AsyncIterator[Worker]:
-    """Run an arq worker in this event loop for the duration of the block.
+    worker_settings: Any, redis_settings: RedisSettings, *, arq_worker: bool = False
+) -> AsyncIterator[AnyWorker]:
+    """Run a worker in this event loop for the duration of the block.
 
-    No signal handlers are installed (the host program owns them). On exit
-    the worker stops taking jobs, lets running ones finish for up to its
+    queue-core's worker, or with ``arq_worker`` arq's own. No signal
+    handlers are installed (the host program owns them). On exit the worker
+    stops taking jobs, lets running ones finish for up to its
     ``job_completion_wait`` seconds, and closes.
     """
-    worker = create_worker(
+    make = create_arq_worker if arq_worker else create_worker
+    worker: AnyWorker = make(
         worker_settings, redis_settings=redis_settings, handle_signals=False
     )
     task = asyncio.create_task(_run_worker(worker), name="arq-worker")
@@ -463,7 +479,9 @@ def _completion_wait(worker_settings: Any) -> float:
     return float(value or 0)
 
 
-async def _stop_worker(worker: Worker, task: asyncio.Task[None], grace: float) -> None:
+async def _stop_worker(
+    worker: AnyWorker, task: asyncio.Task[None], grace: float
+) -> None:
     worker.allow_pick_jobs = False
     running = [t for t in worker.tasks.values() if not t.done()]
     if running and grace > 0:

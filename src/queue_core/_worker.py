@@ -67,6 +67,7 @@ class Worker:
         self._wake: asyncio.Event | None = None
         self._last_health_check = 0.0
         self._stopping: asyncio.Task[None] | None = None
+        self._allow_pick_jobs = True
 
     # arq's counters, live while the worker runs and kept after it stops.
 
@@ -97,6 +98,17 @@ class Worker:
             msg = "the worker has not started"
             raise RuntimeError(msg)
         return self._queue.pool
+
+    @property
+    def allow_pick_jobs(self) -> bool:
+        """Whether the worker takes new jobs (`False` once it is stopping)."""
+        return self._allow_pick_jobs
+
+    @allow_pick_jobs.setter
+    def allow_pick_jobs(self, allow: bool) -> None:
+        self._allow_pick_jobs = allow
+        if self._runner is not None:
+            self._runner.allow_pick_jobs = allow
 
     @property
     def tasks(self) -> dict[str, asyncio.Task[None]]:
@@ -178,6 +190,7 @@ class Worker:
         await queue.load_scripts()
         self._store = store
         runner = JobRunner(store, config, self.ctx)
+        runner.allow_pick_jobs = self._allow_pick_jobs
         if self._runner is not None:  # started again (--watch): counts go on
             runner.jobs_complete = self._runner.jobs_complete
             runner.jobs_failed = self._runner.jobs_failed
@@ -311,8 +324,7 @@ class Worker:
         """arq's: stop taking jobs, give running ones ``job_completion_wait``."""
         sig = Signals(signum)
         logger.info("Setting allow_pick_jobs to `False`")
-        if self._runner is not None:
-            self._runner.allow_pick_jobs = False
+        self.allow_pick_jobs = False
         logger.info(
             "shutdown on %s ◆ %d jobs complete ◆ %d failed ◆ %d retries ◆ "
             "%d to be completed",

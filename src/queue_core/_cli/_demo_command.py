@@ -87,6 +87,7 @@ def _demo_document(report: DemoReport, options: _Options) -> dict[str, Any]:
         "enqueue_seconds": round(report.enqueue_seconds, 4),
         "elapsed_seconds": round(report.elapsed_seconds, 4),
         "throughput_jobs_per_second": round(report.throughput, 1),
+        "worker": report.worker,
         "redis": {
             "embedded": options.redis_url is None,
             "url": None if options.redis_url is None else options.where(),
@@ -115,7 +116,7 @@ def _print_demo(report: DemoReport, options: _Options) -> None:
         if options.redis_url is None
         else f"{report.redis_version} at {options.where()}"
     )
-    click.echo(f"{report.jobs} jobs on {where}, one in-process arq worker")
+    click.echo(f"{report.jobs} jobs on {where}, one in-process {report.worker} worker")
     click.echo()
     _echo_table(
         ("Outcome", "Jobs"),
@@ -176,11 +177,19 @@ def _print_demo(report: DemoReport, options: _Options) -> None:
         "worker kept running and new jobs coming, until Ctrl-C."
     ),
 )
+@click.option(
+    "--arq-worker",
+    is_flag=True,
+    help="Run the jobs on arq's own worker instead of queue-core's, to compare.",
+)
 @port_option
 @_redis_options(url_from_env=False)
 @_json_option
-def demo(count: int, timeout: float, browse: bool, port: int) -> None:
-    """Run N example jobs through a real arq worker and summarize them.
+def demo(count: int, timeout: float, browse: bool, arq_worker: bool, port: int) -> None:
+    """Run N example jobs through a real worker and summarize them.
+
+    The worker is queue-core's (``queue-core worker``), in this process; with
+    --arq-worker, arq's own.
 
     Without --redis-url, a private redis-server is started and stopped again
     (it needs the embedded extra, or redis-server on PATH). With it, the jobs
@@ -201,6 +210,7 @@ def demo(count: int, timeout: float, browse: bool, port: int) -> None:
                 redis_settings=settings,
                 on_progress=progress.update,
                 timeout=timeout,
+                arq_worker=arq_worker,
                 then=(
                     (lambda queue: serve_browser(queue, port=port, allow_abort=True))
                     if browse
