@@ -24,6 +24,7 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import ResponseError
 
 from ._config import WorkerSettings
+from ._signals import LISTENING_SUFFIX, WAKE_SUFFIX
 from ._embedded import EmbeddedArqQueue, EmbeddedRedis, in_process_worker
 from ._exceptions import JobNotFound, JobNotQueued, JobResultUnavailable
 from ._jobs import JobSpec
@@ -400,7 +401,12 @@ async def _delete_keys(
     queue: RedisArqQueue, queue_name: str, job_ids: Sequence[str]
 ) -> None:
     """Remove everything the demo wrote to an existing Redis."""
-    keys = [queue_name, queue_name + health_check_key_suffix]
+    keys = [
+        queue_name,
+        queue_name + health_check_key_suffix,
+        queue_name + LISTENING_SUFFIX,
+        queue_name + WAKE_SUFFIX,
+    ]
     for job_id in job_ids:
         keys += [
             prefix + job_id

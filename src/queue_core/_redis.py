@@ -35,6 +35,7 @@ from ._jobs import JobCodec, PlannedJob, job_status
 from ._models import JobMetadata, JobResult, QueueCounts, ResultPage
 from ._pool import close_pool, open_pool, socket_timeout_of
 from ._queue import ArqQueue
+from ._signals import WAKE_LUA
 from ._sync_counts import SyncCounter
 from ._telemetry_base import TRACE_KEY_PREFIX
 from ._wire import CommandSender, pack_evalsha
@@ -95,9 +96,11 @@ PREFIXES: Final = (
 # id, payload, "<ttl ms> <score> <1 if the id is random, else 0>" (one
 # argument for three numbers: each argument costs redis-py an encoding
 # pass), and only if a trace is active its context, kept beside the job
-# with the same expiry (see _telemetry_base.py).
+# with the same expiry (see _telemetry_base.py). A queued job wakes a
+# listening queue-core worker (see _signals.py).
 _ENQUEUE: Final = Script(
     PREFIXES
+    + WAKE_LUA
     + """
 local id, payload = ARGV[1], ARGV[2]
 local ttl, score, random = string.match(ARGV[3], '(%S+) (%S+) (%S+)')
@@ -108,6 +111,7 @@ if not redis.call('SET', jp .. id, payload, 'PX', ttl, 'NX') then
 end
 redis.call('ZADD', KEYS[1], score, id)
 if ARGV[4] then redis.call('PSETEX', tp .. id, ttl, ARGV[4]) end
+wake(KEYS[1], 1)
 return 1
 """
 )
@@ -122,9 +126,11 @@ return 1
 # at once; only if one exists is each job checked as _ENQUEUE does, else
 # SET NX both checks and writes a job's key. KEYS: queue. ARGV: records,
 # and only if a trace is active the batch's context, kept beside each job
-# written with its expiry. Returns 1 (queued) or 0 for each job.
+# written with its expiry. Returns 1 (queued) or 0 for each job. The jobs
+# queued wake listening queue-core workers (see _signals.py).
 _ENQUEUE_MANY: Final = Script(
     PREFIXES
+    + WAKE_LUA
     + """
 local data, trace = ARGV[1], ARGV[2]
 local ids, payloads, scores, ttls, random, results = {}, {}, {}, {}, {}, {}
@@ -152,7 +158,10 @@ for i = 1, n do
   end
   out[i] = queued
 end
-if m > 0 then redis.call('ZADD', KEYS[1], unpack(members)) end
+if m > 0 then
+  redis.call('ZADD', KEYS[1], unpack(members))
+  wake(KEYS[1], m / 2)
+end
 return out
 """
 )

@@ -20,6 +20,7 @@ from typing_extensions import override
 
 from ._exceptions import JobNotQueued
 from ._redis import PREFIXES, RedisArqQueue, Script
+from ._signals import DONE_SUFFIX, WAKE_SUFFIX
 from ._store import Claim, JobStore
 from ._wire import CommandSender, pack_evalsha
 
@@ -46,7 +47,9 @@ def _script(name: str) -> Script:
     return Script(
         PREFIXES
         + f"local yp, ab, retry_ttl = '{retry_key_prefix}', '{abort_jobs_ss}', "
-        f"{RETRY_TTL_S}\n" + source
+        f"{RETRY_TTL_S}\n"
+        + f"local wake_key, done_channel = KEYS[1] .. '{WAKE_SUFFIX}', "
+        f"KEYS[1] .. '{DONE_SUFFIX}'\n" + source
     )
 
 

@@ -23,6 +23,7 @@ from ._pool import close_pool, open_pool, socket_timeout_of
 from ._redis import RedisArqQueue
 from ._redis_store import REDIS_UNAVAILABLE, RedisStore
 from ._runner import JobRunner
+from ._signals import LISTENING_SUFFIX, WAKE_SUFFIX
 from ._worker_config import WorkerConfig, settings_values, worker_config
 
 __all__ = ["Worker", "check_health", "create_worker", "run_worker"]
@@ -31,6 +32,12 @@ logger = logging.getLogger("arq.worker")
 
 _CRON_WINDOW_MIN_S: Final = 0.5
 """arq clamps the cron look-ahead window to at least this."""
+
+_LISTEN_BLOCK_MIN_S: Final = 0.01
+_LISTEN_BLOCK_MAX_S: Final = 5.0
+"""How long one wait for a wake-up token blocks: ``poll_delay``, within these."""
+_LISTENING_GRACE_S: Final = 5.0
+"""How long a worker's "listening" mark outlives its wait, for slow loops."""
 
 _OUTAGE_FIRST_PAUSE_S: Final = 0.1
 _OUTAGE_LONGEST_PAUSE_S: Final = 2.0
@@ -68,6 +75,8 @@ class Worker:
         self._last_health_check = 0.0
         self._stopping: asyncio.Task[None] | None = None
         self._allow_pick_jobs = True
+        self._room: asyncio.Event | None = None
+        """Set while a job could start here: the wake-up listener waits on it."""
 
     # arq's counters, live while the worker runs and kept after it stops.
 
@@ -209,7 +218,47 @@ class Worker:
         self.ctx["redis"] = queue.pool
         if config.on_startup:
             await config.on_startup(self.ctx)
-        await self._loop(runner, store)
+        self._room = asyncio.Event()
+        self._room.set()
+        listener = asyncio.create_task(self._listen(queue.pool), name="wake-up")
+        try:
+            await self._loop(runner, store)
+        finally:
+            listener.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await listener
+
+    async def _listen(self, pool: ArqRedis) -> None:
+        """Wait for wake-up tokens while this worker has room for a job.
+
+        Clients push a token per job they enqueue while a queue-core worker
+        listens (see `_signals`); each token wakes one worker, which looks at
+        the queue at once instead of at its next ``poll_delay``. A token
+        lost to a reconnect costs at most that ``poll_delay``.
+        """
+        config = self.config
+        wake_key = config.queue_name + WAKE_SUFFIX
+        listening_key = config.queue_name + LISTENING_SUFFIX
+        block_s = max(
+            min(config.poll_delay_s, _LISTEN_BLOCK_MAX_S), _LISTEN_BLOCK_MIN_S
+        )
+        listening_ms = int((block_s * 2 + _LISTENING_GRACE_S) * 1000)
+        room, wake = self._room, self._wake
+        assert room is not None  # noqa: S101 - set before the listener starts
+        assert wake is not None  # noqa: S101
+        marked = 0.0
+        while True:
+            await room.wait()
+            try:
+                if time.monotonic() - marked > block_s:
+                    await pool.set(listening_key, b"1", px=listening_ms)
+                    marked = time.monotonic()
+                # BLPOP with a fractional timeout (Redis 6+); redis-py's
+                # blpop() is typed for whole seconds.
+                if await pool.execute_command("BLPOP", wake_key, block_s):  # type: ignore[no-untyped-call]
+                    wake.set()
+            except REDIS_UNAVAILABLE:
+                await asyncio.sleep(block_s)
 
     def _slot_freed(self, _task: object) -> None:
         """A job ended: look again now if due jobs were left waiting.
@@ -234,6 +283,7 @@ class Worker:
             runner.reap()  # a finished job's slot is free for this claim
             try:
                 await runner.start_jobs(burst=config.burst)
+                self._note_room(runner)
                 if config.allow_abort_jobs:
                     await runner.cancel_aborted_jobs()
                 await self._heart_beat(runner)
@@ -262,6 +312,15 @@ class Worker:
             await asyncio.gather(*runner.tasks.values())
             return True
         return False
+
+    def _note_room(self, runner: JobRunner) -> None:
+        """Listen for wake-ups only while a job could start here."""
+        if self._room is None:
+            return
+        if runner.claim_limit(burst=self.config.burst) > 0:
+            self._room.set()
+        else:
+            self._room.clear()
 
     async def _sleep(self, wake: asyncio.Event, store: RedisStore) -> None:
         """Wait for a freed slot, the next deferred job, or ``poll_delay``."""

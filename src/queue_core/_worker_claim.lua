@@ -6,6 +6,8 @@
 -- that key (PX `lease`), its retry counter incremented (expiring as arq's
 -- does), and, if `abort` is 1, its abort request withdrawn and reported.
 -- KEYS: queue. ARGV: "<now ms> <limit> <read> <lease ms> <abort>".
+-- With no due job left for another worker, the queue's wake-up tokens are
+-- dropped: they would only wake workers to find nothing.
 -- Returns: the next deferred job's score (or false), 1 if due jobs were
 -- left for lack of room (else 0), then per job: id, score, payload (false
 -- once expired), try, aborted.
@@ -35,6 +37,7 @@ for i = 1, #due, 2 do
     out[n + 5] = aborted
   end
 end
+if out[2] == 0 then redis.call('DEL', wake_key) end
 local later = redis.call('ZRANGEBYSCORE', KEYS[1], '(' .. now, '+inf', 'WITHSCORES', 'LIMIT', 0, 1)
 if #later > 0 then out[1] = later[2] end
 return out

@@ -3,6 +3,7 @@
 -- job's). Mode "k": the job leaves the queue, its result kept (PX `keep`,
 -- or forever if `keep` is "-"); mode "d": it leaves with no result kept;
 -- mode "r": it stays queued, its score moved by `incr` ("-": unmoved).
+-- A job that leaves is announced on the queue's done channel, for waiters.
 -- KEYS: queue. ARGV: job id, "<mode> <keep> <lease> <incr>", the result.
 local id = ARGV[1]
 local mode, keep, lease, incr = string.match(ARGV[2], '(%S+) (%S+) (%S+) (%S+)')
@@ -25,4 +26,5 @@ end
 redis.call('DEL', yp .. id, jp .. id)
 redis.call('ZREM', ab, id)
 redis.call('ZREM', KEYS[1], id)
+redis.call('PUBLISH', done_channel, id)
 return 1
