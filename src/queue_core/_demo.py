@@ -24,12 +24,12 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import ResponseError
 
 from ._config import WorkerSettings
-from ._signals import LISTENING_SUFFIX, WAKE_SUFFIX
 from ._embedded import EmbeddedArqQueue, EmbeddedRedis, in_process_worker
 from ._exceptions import JobNotFound, JobNotQueued, JobResultUnavailable
 from ._jobs import JobSpec
 from ._models import JobResult
 from ._redis import RedisArqQueue
+from ._signals import LISTENING_SUFFIX, WAKE_SUFFIX
 
 __all__ = [
     "DEFER_SECONDS",
