@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import abc
 import asyncio
+import contextlib
 from collections.abc import Iterable
 from datetime import datetime
 from types import TracebackType
@@ -419,7 +420,9 @@ class ArqQueue(metaclass=abc.ABCMeta):
             queue_name: The job's queue, with an id.
             timeout: Seconds to wait before raising `TimeoutError`; `None`
                 waits for as long as it takes.
-            poll_interval: Seconds between two reads.
+            poll_interval: Seconds between two reads. On Redis, a job that a
+                queue-core worker finishes ends the wait at once; jobs that
+                arq's worker runs are read every ``poll_interval``.
 
         Raises:
             JobNotFound: The job does not exist (or vanished without a
@@ -430,12 +433,25 @@ class ArqQueue(metaclass=abc.ABCMeta):
             msg = f"poll_interval must be positive, got {poll_interval!r}"
             raise ValueError(msg)
         job, queue = _job_and_queue(job_id, queue_name)
-        async with asyncio.timeout(timeout):
+        async with asyncio.timeout(timeout), self._finish_watch(job, queue) as done:
             while True:
                 try:
                     return await self._get_job_result(job, queue)
                 except JobResultUnavailable:
-                    await asyncio.sleep(poll_interval)
+                    with contextlib.suppress(TimeoutError):
+                        async with asyncio.timeout(poll_interval):
+                            await done.wait()
+                    done.clear()
+
+    def _finish_watch(
+        self, job_id: str, queue_name: str | None
+    ) -> contextlib.AbstractAsyncContextManager[asyncio.Event]:
+        """An event a backend sets when the job finishes, to end a wait early.
+
+        The default is never set: waits read every ``poll_interval``.
+        """
+        del job_id, queue_name
+        return contextlib.nullcontext(asyncio.Event())
 
     async def __aenter__(self) -> Self:
         return self

@@ -33,6 +33,7 @@ from ._exceptions import (
 )
 from ._jobs import JobCodec, PlannedJob, job_status
 from ._models import JobMetadata, JobResult, QueueCounts, ResultPage
+from ._notify import FinishedJobs
 from ._pool import close_pool, open_pool, socket_timeout_of
 from ._queue import ArqQueue
 from ._signals import WAKE_LUA
@@ -330,6 +331,8 @@ class RedisArqQueue(ArqQueue):
             self._semaphore or contextlib.nullcontext()
         )
         self._sender = CommandSender(pool.connection_pool)
+        self._announcements = FinishedJobs(pool)
+        """Wakes result waiters when a queue-core worker finishes a job."""
         self._deadlines: Deadlines | None = None
         """Bounds every call when the settings have a socket timeout."""
         self._codec = JobCodec(
@@ -583,22 +586,36 @@ class RedisArqQueue(ArqQueue):
         timeout: float | None = None,
     ) -> bool:
         name = self._resolve_queue_name(queue_name)
-        if not await self.request_abort(job_id, name):
-            return False
-        async with asyncio.timeout(timeout):
-            while True:
-                await asyncio.sleep(_ABORT_POLL_INTERVAL)
-                reply = await self._read(job_id, name)
-                if reply[0] is not None:
-                    result = self._finished(job_id, reply[0], name)
-                    return (
-                        result is not None
-                        and not result.success
-                        and isinstance(result.result, asyncio.CancelledError)
-                    )
-                if reply[2] is None:
-                    # Gone without a kept result: arq cannot tell either.
-                    return False
+        async with self._finish_watch(job_id, name) as done:
+            if not await self.request_abort(job_id, name):
+                return False
+            async with asyncio.timeout(timeout):
+                return await self._aborted(job_id, name, done)
+
+    async def _aborted(self, job_id: str, name: str, done: asyncio.Event) -> bool:
+        """Wait for an abort's outcome, as arq's `Job.abort` polls for it."""
+        while True:
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(_ABORT_POLL_INTERVAL):
+                    await done.wait()
+            done.clear()
+            reply = await self._read(job_id, name)
+            if reply[0] is not None:
+                result = self._finished(job_id, reply[0], name)
+                return (
+                    result is not None
+                    and not result.success
+                    and isinstance(result.result, asyncio.CancelledError)
+                )
+            if reply[2] is None:
+                # Gone without a kept result: arq cannot tell either.
+                return False
+
+    @override
+    def _finish_watch(
+        self, job_id: str, queue_name: str | None
+    ) -> contextlib.AbstractAsyncContextManager[asyncio.Event]:
+        return self._announcements.watch(self._resolve_queue_name(queue_name), job_id)
 
     @override
     async def request_abort(self, job_id: str, queue_name: str | None = None) -> bool:
@@ -735,6 +752,7 @@ class RedisArqQueue(ArqQueue):
 
     @override
     async def aclose(self) -> None:
+        await self._announcements.aclose()
         if self._counter is not None:
             self._counter.close()
         self._counter = SyncCounter(None)  # a closed queue counts nothing
