@@ -38,15 +38,27 @@ class FinishedJobs:
 
     Args:
         redis: The client whose pool lends the pub/sub connection.
+        slots: The queue's connection slots, if its pool is bounded: the
+            pub/sub connection holds one for as long as it is open. `None`
+            with a bounded pool too small to spare one turns this off.
+        enabled: `False` to only ever poll.
     """
 
-    def __init__(self, redis: Redis) -> None:
+    def __init__(
+        self,
+        redis: Redis,
+        *,
+        slots: asyncio.Semaphore | None = None,
+        enabled: bool = True,
+    ) -> None:
         self._redis = redis
+        self._slots = slots
+        self._holding_slot = False
         self._pubsub: PubSub | None = None
         self._reader: asyncio.Task[None] | None = None
         self._subscribed: dict[bytes, asyncio.Future[None]] = {}
         self._waiters: dict[str, set[asyncio.Event]] = {}
-        self._closed = False
+        self._closed = not enabled
 
     @contextlib.asynccontextmanager
     async def watch(self, queue_name: str, job_id: str) -> AsyncIterator[asyncio.Event]:
@@ -77,6 +89,9 @@ class FinishedJobs:
             confirmed = asyncio.get_running_loop().create_future()
             self._subscribed[channel] = confirmed
             if self._pubsub is None:
+                if self._slots is not None and not self._holding_slot:
+                    await self._slots.acquire()
+                    self._holding_slot = True
                 self._pubsub = self._redis.pubsub()
             try:
                 await self._pubsub.subscribe(channel)
@@ -124,6 +139,9 @@ class FinishedJobs:
                 await self._reader
         if self._pubsub is not None:
             await self._pubsub.aclose()  # type: ignore[no-untyped-call]
+        if self._holding_slot and self._slots is not None:
+            self._slots.release()
+            self._holding_slot = False
         for confirmed in self._subscribed.values():
             if not confirmed.done():
                 confirmed.cancel()

@@ -320,18 +320,20 @@ class RedisArqQueue(ArqQueue):
         super().__init__(default_queue_name=default_queue_name, telemetry=telemetry)
         self._pool = pool
         self._counter: SyncCounter | None = None
-        limit = getattr(pool.connection_pool, "max_connections", None)
+        found = getattr(pool.connection_pool, "max_connections", None)
+        limit = found if isinstance(found, int) and found < _UNBOUNDED else None
         # redis-py fails at once when its pool is exhausted; callers wait here.
-        self._semaphore = (
-            asyncio.Semaphore(limit)
-            if isinstance(limit, int) and limit < _UNBOUNDED
-            else None
-        )
+        self._semaphore = None if limit is None else asyncio.Semaphore(limit)
         self._slots: contextlib.AbstractAsyncContextManager[Any] = (
             self._semaphore or contextlib.nullcontext()
         )
         self._sender = CommandSender(pool.connection_pool)
-        self._announcements = FinishedJobs(pool)
+        self._announcements = FinishedJobs(
+            pool,
+            slots=self._semaphore,
+            # A pool of one connection has none to spare: waiters just poll.
+            enabled=limit != 1,
+        )
         """Wakes result waiters when a queue-core worker finishes a job."""
         self._deadlines: Deadlines | None = None
         """Bounds every call when the settings have a socket timeout."""
