@@ -124,9 +124,16 @@ class Worker:
         """The running jobs' tasks by job id."""
         return {} if self._runner is None else self._runner.tasks
 
-    def run(self) -> None:
-        """Run the worker in a new event loop until it stops, then close it."""
-        asyncio.run(self._run_and_close())
+    def run(self, *, loop: str = "auto") -> None:
+        """Run the worker in a new event loop until it stops, then close it.
+
+        Args:
+            loop: ``"auto"`` runs on uvloop when it is installed (the
+                ``uvloop`` extra), ``"uvloop"`` requires it, ``"asyncio"``
+                uses the standard loop.
+        """
+        with asyncio.Runner(loop_factory=loop_factory(loop)) as runner:
+            runner.run(self._run_and_close())
 
     async def _run_and_close(self) -> None:
         try:
@@ -442,6 +449,33 @@ class Worker:
         )
 
 
+LOOPS: Final = ("auto", "asyncio", "uvloop")
+"""The event loops `Worker.run` can use."""
+
+
+def loop_factory(loop: str) -> Callable[[], asyncio.AbstractEventLoop] | None:
+    """The event loop factory for a `LOOPS` name (`None`: asyncio's own).
+
+    Raises:
+        ValueError: Not one of `LOOPS`.
+        ImportError: ``"uvloop"`` without uvloop installed.
+    """
+    if loop not in LOOPS:
+        msg = f"loop must be one of {', '.join(LOOPS)}, not {loop!r}"
+        raise ValueError(msg)
+    if loop == "asyncio":
+        return None
+    try:
+        import uvloop  # noqa: PLC0415 - optional
+    except ImportError:
+        if loop == "uvloop":
+            msg = 'uvloop is not installed: pip install "queue-core[uvloop]"'
+            raise ImportError(msg) from None
+        return None
+    factory: Callable[[], asyncio.AbstractEventLoop] = uvloop.new_event_loop
+    return factory
+
+
 def create_worker(settings_cls: Any, **kwargs: Any) -> Worker:
     """A `Worker` from settings (a class, an instance or a dict), as arq's.
 
@@ -451,7 +485,10 @@ def create_worker(settings_cls: Any, **kwargs: Any) -> Worker:
 
 
 def run_worker(settings_cls: Any, **kwargs: Any) -> Worker:
-    """Create a worker from settings, run it until it stops, and return it."""
+    """Create a worker from settings, run it until it stops, and return it.
+
+    It runs on uvloop when that is installed (see `Worker.run`).
+    """
     worker = create_worker(settings_cls, **kwargs)
     worker.run()
     return worker

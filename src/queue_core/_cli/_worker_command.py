@@ -14,7 +14,7 @@ from arq.logs import default_log_config
 from arq.utils import import_string
 
 from queue_core._cli._app import cli
-from queue_core._worker import check_health, create_worker, run_worker
+from queue_core._worker import LOOPS, check_health, create_worker, loop_factory
 from queue_core._worker_config import UnknownWorkerSetting
 
 __all__ = ["worker"]
@@ -48,6 +48,13 @@ def _import(dotted_path: str, what: str) -> Any:
 )
 @click.option("-v", "--verbose", is_flag=True, help="Log at DEBUG instead of INFO.")
 @click.option(
+    "--loop",
+    type=click.Choice(LOOPS),
+    default="auto",
+    show_default=True,
+    help="Event loop: uvloop when installed (auto), or one named.",
+)
+@click.option(
     "--custom-log-dict",
     help="Import path of a logging dictConfig to use instead of arq's.",
 )
@@ -58,6 +65,7 @@ def worker(
     check: bool,
     watch: str | None,
     verbose: bool,
+    loop: str,
     custom_log_dict: str | None,
 ) -> None:
     """Run queue-core's worker with arq's WORKER_SETTINGS (module.Class).
@@ -79,9 +87,12 @@ def worker(
         if check:
             sys.exit(check_health(settings))
         if watch:
-            asyncio.run(_watch_reload(watch, settings, overrides))
+            with asyncio.Runner(loop_factory=loop_factory(loop)) as runner:
+                runner.run(_watch_reload(watch, settings, overrides))
         else:
-            run_worker(settings, **overrides)
+            create_worker(settings, **overrides).run(loop=loop)
+    except ImportError as exc:
+        raise click.UsageError(str(exc)) from None
     except (UnknownWorkerSetting, ValueError, RuntimeError) as exc:
         raise click.UsageError(str(exc)) from None
 
