@@ -132,8 +132,9 @@ class RedisStore(JobStore):
                 payload=reply[i + 2],
                 tries=reply[i + 3],
                 abort=bool(reply[i + 4]),
+                held_trace=(reply[i + 5],),
             )
-            for i in range(2, len(reply), 5)
+            for i in range(2, len(reply), 6)
         ]
 
     async def _settle(self, queue_name: str, *args: bytes) -> None:

@@ -25,7 +25,8 @@ class Claim:
     skew_ms: int = 0
     """How far the mock's ``advance`` moved the clock for this job."""
     held_trace: tuple[bytes | None] | None = None
-    """The enqueuing trace, when the store holds it in memory (the mock)."""
+    """The enqueuing trace's context, read with the claim, so a traced job
+    reads no side key of its own."""
 
 
 class JobStore(ABC):

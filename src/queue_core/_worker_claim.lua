@@ -10,7 +10,8 @@
 -- dropped: they would only wake workers to find nothing.
 -- Returns: the next deferred job's score (or false), 1 if due jobs were
 -- left for lack of room (else 0), then per job: id, score, payload (false
--- once expired), try, aborted.
+-- once expired), try, aborted, and its trace context (false if none), so
+-- a traced job needs no read of its own.
 local now, limit, read, lease, abort =
   string.match(ARGV[1], '(%S+) (%S+) (%S+) (%S+) (%S+)')
 limit = tonumber(limit)
@@ -35,6 +36,7 @@ for i = 1, #due, 2 do
     out[n + 3] = redis.call('GET', jp .. id)
     out[n + 4] = tries
     out[n + 5] = aborted
+    out[n + 6] = redis.call('GET', tp .. id)
   end
 end
 if out[2] == 0 then redis.call('DEL', wake_key) end

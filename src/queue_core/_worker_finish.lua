@@ -3,7 +3,8 @@
 -- job's). Mode "k": the job leaves the queue, its result kept (PX `keep`,
 -- or forever if `keep` is "-"); mode "d": it leaves with no result kept;
 -- mode "r": it stays queued, its score moved by `incr` ("-": unmoved).
--- A job that leaves is announced on the queue's done channel, for waiters.
+-- A job that leaves takes its trace context along, and is announced on the
+-- queue's done channel, for waiters.
 -- KEYS: queue. ARGV: job id, "<mode> <keep> <lease> <incr>", the result.
 local id = ARGV[1]
 local mode, keep, lease, incr = string.match(ARGV[2], '(%S+) (%S+) (%S+) (%S+)')
@@ -23,7 +24,7 @@ if mode == 'k' then
     redis.call('SET', rp .. id, ARGV[3], 'PX', keep)
   end
 end
-redis.call('DEL', yp .. id, jp .. id)
+redis.call('DEL', yp .. id, jp .. id, tp .. id)
 redis.call('ZREM', ab, id)
 redis.call('ZREM', KEYS[1], id)
 redis.call('PUBLISH', done_channel, id)

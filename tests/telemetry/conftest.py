@@ -44,7 +44,8 @@ class TracedWorker:
 def traced_worker(
     arq_worker: Callable[..., WorkerProcess], tmp_path: Path
 ) -> Callable[..., TracedWorker]:
-    """Start ``python -m arq`` workers that export spans to a file."""
+    """Start worker processes (arq's, or queue-core's with ``program``) that
+    export spans to a file."""
     numbers = itertools.count()
 
     def start(
@@ -52,12 +53,14 @@ def traced_worker(
         *,
         settings_path: str = "tests.telemetry.worker.WorkerSettings",
         env: dict[str, str] | None = None,
+        program: str = "arq",
     ) -> TracedWorker:
         spans_path = tmp_path / f"spans-{next(numbers)}.jsonl"
         process = arq_worker(
             queue_name,
             settings_path=settings_path,
             env={SPANS_ENV: str(spans_path), **(env or {})},
+            program=program,
         )
         return TracedWorker(process, spans_path)
 

@@ -1,4 +1,8 @@
-"""A job's trace from the enqueuing process to a real ``python -m arq`` worker."""
+"""A job's trace from the enqueuing process to a real worker process.
+
+Every test runs with arq's worker (``python -m arq``) and with queue-core's
+(``queue-core worker``), on the same settings.
+"""
 
 from __future__ import annotations
 
@@ -40,9 +44,11 @@ async def queue(redis_settings: RedisSettings) -> AsyncIterator[RedisArqQueue]:
         yield queue
 
 
-@pytest.fixture
-def worker(traced_worker: Callable[..., TracedWorker]) -> TracedWorker:
-    return traced_worker(QUEUE)
+@pytest.fixture(params=["arq", "queue-core"])
+def worker(
+    request: pytest.FixtureRequest, traced_worker: Callable[..., TracedWorker]
+) -> TracedWorker:
+    return traced_worker(QUEUE, program=request.param)
 
 
 async def test_a_worker_process_runs_the_job_in_a_consumer_span_under_its_producer_span(
