@@ -5,9 +5,9 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from arq.worker import Worker
 from redis.asyncio import Redis
 
+from queue_core._embedded import AnyWorker
 from tests.telemetry.spans import Span
 
 
@@ -100,10 +100,11 @@ def assert_runs(spans: list[Span], queue_name: str, job_ids: list[str]) -> None:
             assert_child(consumer, producer)
 
 
-async def until_idle(worker: Worker) -> None:
+async def until_idle(worker: AnyWorker) -> None:
     """Wait until an in-process worker has finished every job it took.
 
-    A result is readable before arq's ``run_job`` returns; closing the worker
+    A result is readable before the worker's ``run_job`` returns (arq's or
+    queue-core's); closing the worker
     in between cancels that last step.
     """
     async with asyncio.timeout(20):
