@@ -79,6 +79,8 @@ class JobRunner:
         self.allow_pick_jobs = True
         self.on_task_done: list[Any] = []
         """Callbacks run (with the job id) when a ``run_job`` task ends."""
+        self._last_health_counts: str | None = None
+        """The counts of the last health-check record (arq logs changes)."""
 
     @property
     def queue_name(self) -> str:
@@ -181,7 +183,10 @@ class JobRunner:
             await asyncio.gather(*enqueues)
 
     async def record_health(self) -> None:
-        """Write arq's health-check record for this worker."""
+        """Write arq's health-check record; log it when its counts changed.
+
+        As arq: the first record is not logged, nor one like the last.
+        """
         config = self.config
         info = health_info(
             complete=self.jobs_complete,
@@ -192,6 +197,10 @@ class JobRunner:
         )
         ttl_ms = int((config.health_check_interval + 1) * 1000)
         await self.store.record_health(config.health_check_key, ttl_ms, info)
+        counts = info[info.index("j_complete=") :]
+        if self._last_health_counts is not None and counts != self._last_health_counts:
+            logger.info("recording health: %s", info)
+        self._last_health_counts = counts
 
     def _serialize(
         self,
