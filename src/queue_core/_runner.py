@@ -96,12 +96,15 @@ class JobRunner:
     def claim_limit(self, *, burst: bool) -> int:
         """How many jobs to take now.
 
-        The free slots, and in burst mode what ``max_burst_jobs`` leaves.
+        The free slots, and in burst mode what ``max_burst_jobs`` leaves. A
+        job that ended frees its slot at once, as arq's job counter does,
+        though its task is forgotten only at the next ``reap``.
         """
         config = self.config
         if not self.allow_pick_jobs:
             return 0
-        limit = min(config.max_jobs - len(self.tasks), config.queue_read_limit)
+        running = sum(not task.done() for task in self.tasks.values())
+        limit = min(config.max_jobs - running, config.queue_read_limit)
         if burst and config.max_burst_jobs >= 0:
             limit = min(limit, config.max_burst_jobs - self.jobs_started())
         return max(limit, 0)
