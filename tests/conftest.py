@@ -7,7 +7,7 @@ import os
 import subprocess
 import sys
 import time
-from collections.abc import AsyncIterator, Callable, Iterator, Mapping
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -198,10 +198,12 @@ def run_worker_to_exit(
     *,
     timeout: float,
     program: str = "arq",
+    flags: Sequence[str] = (),
 ) -> subprocess.CompletedProcess[str]:
-    """Run a worker (arq's, or queue-core's) until it exits by itself."""
+    """Run a worker (arq's, or queue-core's, with command-line ``flags``
+    such as ``--burst``) until it exits by itself."""
     return subprocess.run(
-        worker_command(program, settings_path),
+        [*worker_command(program, settings_path), *flags],
         cwd=REPO_ROOT,
         env=_worker_environment(redis_url, queue_name, "pickle", None),
         stdin=subprocess.DEVNULL,
@@ -228,7 +230,9 @@ async def asgi_client(app: ASGIApp) -> AsyncIterator[AsyncClient]:
 def arq_worker(
     redis_url: str, tmp_path: Path
 ) -> Iterator[Callable[..., WorkerProcess]]:
-    """Start real arq workers for this test; all are stopped afterwards."""
+    """Start real workers (arq's, or queue-core's with ``program=``) for
+    this test, on the suite's Redis or another (``url=``); all are stopped
+    afterwards."""
     started: list[WorkerProcess] = []
 
     def start(
@@ -238,9 +242,10 @@ def arq_worker(
         settings_path: str = "tests.workers.WorkerSettings",
         env: dict[str, str] | None = None,
         program: str = "arq",
+        url: str | None = None,
     ) -> WorkerProcess:
         worker = start_worker(
-            redis_url,
+            url or redis_url,
             queue_name,
             tmp_path,
             serializer=serializer,

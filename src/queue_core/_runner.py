@@ -79,6 +79,8 @@ class JobRunner:
         self.allow_pick_jobs = True
         self.on_task_done: list[Any] = []
         """Callbacks run (with the job id) when a ``run_job`` task ends."""
+        self._last_health_counts: str | None = None
+        """The counts of the last health-check record (arq logs changes)."""
 
     @property
     def queue_name(self) -> str:
@@ -94,12 +96,15 @@ class JobRunner:
     def claim_limit(self, *, burst: bool) -> int:
         """How many jobs to take now.
 
-        The free slots, and in burst mode what ``max_burst_jobs`` leaves.
+        The free slots, and in burst mode what ``max_burst_jobs`` leaves. A
+        job that ended frees its slot at once, as arq's job counter does,
+        though its task is forgotten only at the next ``reap``.
         """
         config = self.config
         if not self.allow_pick_jobs:
             return 0
-        limit = min(config.max_jobs - len(self.tasks), config.queue_read_limit)
+        running = sum(not task.done() for task in self.tasks.values())
+        limit = min(config.max_jobs - running, config.queue_read_limit)
         if burst and config.max_burst_jobs >= 0:
             limit = min(limit, config.max_burst_jobs - self.jobs_started())
         return max(limit, 0)
@@ -181,7 +186,10 @@ class JobRunner:
             await asyncio.gather(*enqueues)
 
     async def record_health(self) -> None:
-        """Write arq's health-check record for this worker."""
+        """Write arq's health-check record; log it when its counts changed.
+
+        As arq: the first record is not logged, nor one like the last.
+        """
         config = self.config
         info = health_info(
             complete=self.jobs_complete,
@@ -192,6 +200,10 @@ class JobRunner:
         )
         ttl_ms = int((config.health_check_interval + 1) * 1000)
         await self.store.record_health(config.health_check_key, ttl_ms, info)
+        counts = info[info.index("j_complete=") :]
+        if self._last_health_counts is not None and counts != self._last_health_counts:
+            logger.info("recording health: %s", info)
+        self._last_health_counts = counts
 
     def _serialize(
         self,

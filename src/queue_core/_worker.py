@@ -203,7 +203,6 @@ class Worker:
         queue = self._queue
         store = RedisStore(queue, timeout=self._timeout())
         await store.load_scripts()
-        await queue.load_scripts()
         self._store = store
         runner = JobRunner(store, config, self.ctx)
         runner.allow_pick_jobs = self._allow_pick_jobs

@@ -1,0 +1,1 @@
+"""queue-core's worker process against arq's, on real Redis."""
