@@ -16,7 +16,7 @@ from tests.worker.settings import PROGRAM_ENV, RUNS_KEY
 pytestmark = [pytest.mark.worker, pytest.mark.slow]
 
 QUEUE = "tests:worker:fleet"
-JOBS = 5_000
+JOBS = 50_000
 """Enough for every worker to take many batches (benchmarks go further)."""
 
 
