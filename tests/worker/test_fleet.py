@@ -17,7 +17,7 @@ pytestmark = [pytest.mark.worker, pytest.mark.slow]
 
 QUEUE = "tests:worker:fleet"
 JOBS = 50_000
-"""Enough for every worker to take many batches (benchmarks go further)."""
+"""The issue's size: every worker takes many batches."""
 
 
 async def test_a_mixed_fleet_runs_every_job_exactly_once_and_keeps_every_result(
