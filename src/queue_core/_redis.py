@@ -41,7 +41,7 @@ from ._sync_counts import SyncCounter
 from ._telemetry_base import TRACE_KEY_PREFIX
 from ._wire import CommandSender, pack_evalsha
 
-__all__ = ["PREFIXES", "RedisArqQueue", "Script"]
+__all__ = ["PREFIXES", "UNBOUNDED_CONNECTIONS", "RedisArqQueue", "Script"]
 
 logger = logging.getLogger(__name__)
 
@@ -65,8 +65,8 @@ _SCAN_COUNT: Final = 1000
 _SCAN_STEPS: Final = 10
 """SCAN round trips per page of results, so a page's cost is bounded."""
 
-_UNBOUNDED: Final = 2**31
-"""redis-py's max_connections when none is set."""
+UNBOUNDED_CONNECTIONS: Final = 2**31
+"""redis-py's max_connections when none is set: no cap."""
 
 
 class Script:
@@ -321,7 +321,8 @@ class RedisArqQueue(ArqQueue):
         self._pool = pool
         self._counter: SyncCounter | None = None
         found = getattr(pool.connection_pool, "max_connections", None)
-        limit = found if isinstance(found, int) and found < _UNBOUNDED else None
+        bounded = isinstance(found, int) and found < UNBOUNDED_CONNECTIONS
+        limit = found if bounded else None
         # redis-py fails at once when its pool is exhausted; callers wait here.
         self._semaphore = None if limit is None else asyncio.Semaphore(limit)
         self._slots: contextlib.AbstractAsyncContextManager[Any] = (

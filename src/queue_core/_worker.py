@@ -8,6 +8,7 @@ import logging
 import signal
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import datetime
 from signal import Signals
 from typing import Any, Final
@@ -20,7 +21,7 @@ from typing_extensions import override
 
 from ._config import DEFAULT_SOCKET_TIMEOUT
 from ._pool import close_pool, open_pool, socket_timeout_of
-from ._redis import RedisArqQueue
+from ._redis import UNBOUNDED_CONNECTIONS, RedisArqQueue
 from ._redis_store import REDIS_UNAVAILABLE, RedisStore
 from ._runner import JobRunner
 from ._signals import LISTENING_SUFFIX, WAKE_SUFFIX
@@ -177,9 +178,14 @@ class Worker:
                 config.redis_pool, default_queue_name=config.queue_name, telemetry=False
             )
         else:
-            assert config.redis_settings is not None  # noqa: S101 - no pool: settings
+            settings = config.redis_settings
+            assert settings is not None  # noqa: S101 - no pool: settings
+            if settings.max_connections is None:
+                # As arq's worker: jobs may use ctx["redis"] as much as they
+                # like; the queue's client caps connections, a worker not.
+                settings = replace(settings, max_connections=UNBOUNDED_CONNECTIONS)
             queue = await RedisArqQueue.initialize(
-                config.redis_settings,
+                settings,
                 default_queue_name=config.queue_name,
                 job_serializer=config.job_serializer,
                 job_deserializer=config.job_deserializer,
