@@ -208,17 +208,6 @@ class MemoryStore(JobStore):
         return claims
 
     @override
-    async def next_due_ms(self, queue_name: str) -> int | None:
-        scores = [
-            job.score
-            for job in self._jobs.values()
-            if job.queue_name == queue_name
-            and job.result is None
-            and not job.in_progress
-        ]
-        return min(scores, default=None)
-
-    @override
     async def set_tries(self, job_id: str, tries: int) -> None:
         job = self._jobs.get(job_id)
         if job is not None:

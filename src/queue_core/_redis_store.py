@@ -197,11 +197,6 @@ class RedisStore(JobStore):
                     reply.set_result(answer)
 
     @override
-    async def next_due_ms(self, queue_name: str) -> int | None:
-        first = await self._pool.zrange(queue_name, 0, 0, withscores=True)
-        return int(first[0][1]) if first else None
-
-    @override
     async def set_tries(self, job_id: str, tries: int) -> None:
         await self._pool.setex(retry_key_prefix + job_id, RETRY_TTL_S, str(tries))
 

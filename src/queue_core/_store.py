@@ -58,10 +58,6 @@ class JobStore(ABC):
         """
 
     @abstractmethod
-    async def next_due_ms(self, queue_name: str) -> int | None:
-        """When the next queued job is due (unix ms), if any is queued."""
-
-    @abstractmethod
     async def set_tries(self, job_id: str, tries: int) -> None:
         """Raise the retry counter to the try a job's payload names."""
 
