@@ -144,9 +144,11 @@ def start_worker(
     settings_path: str = "tests.workers.WorkerSettings",
     env: dict[str, str] | None = None,
     program: str = "arq",
+    flags: Sequence[str] = (),
 ) -> WorkerProcess:
     """Start a worker (``python -m arq <settings_path>``, or queue-core's
-    with ``program="queue-core"``) and wait until it polls.
+    with ``program="queue-core"``, with command-line ``flags``) and wait
+    until it polls.
 
     By default it runs tests/workers.py's settings, told where Redis is and
     which queue to serve through the environment.
@@ -157,7 +159,7 @@ def start_worker(
     )
     with log_path.open("wb") as log:
         process = subprocess.Popen(
-            worker_command(program, settings_path),
+            [*worker_command(program, settings_path), *flags],
             cwd=REPO_ROOT,
             env=env,
             stdin=subprocess.DEVNULL,

@@ -6,20 +6,24 @@ import asyncio
 import re
 from collections import Counter
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 from arq.connections import ArqRedis
 from arq.jobs import JobStatus
 
-from tests.conftest import WorkerProcess
+from tests.conftest import WorkerProcess, start_worker
 from tests.worker.conftest import (
     PROGRAMS,
+    WAIT,
     enqueue,
     log_messages,
     run_to_exit,
     settings,
+    until,
     without_times,
 )
+from tests.workers import JOURNAL_ENV
 
 pytestmark = pytest.mark.worker
 
@@ -187,3 +191,30 @@ async def test_the_workers_log_lines_are_arqs_for_the_same_jobs(
     for program in PROGRAMS:
         assert records[program], f"{program} logged no health record"
         assert all(HEALTH_RECORD.fullmatch(record) for record in records[program])
+
+
+async def test_watch_restarts_queue_core_worker_when_a_file_changes(
+    redis_url: str, arq_redis: ArqRedis, tmp_path: Path
+) -> None:
+    watched = tmp_path / "src"
+    watched.mkdir()
+    worker = start_worker(
+        redis_url,
+        QUEUE,
+        tmp_path,
+        settings_path=settings("JournalSettings"),
+        program="queue-core",
+        flags=("--watch", str(watched)),
+        env={JOURNAL_ENV: str(tmp_path / "journal.txt")},
+    )
+    try:
+        (watched / "tasks.py").write_text("changed = True\n")
+
+        async def reloaded() -> bool:
+            return "files changed, reloading queue-core worker" in worker.log()
+
+        await until(reloaded)
+        job = await enqueue(arq_redis, "journal_run", 0, queue_name=QUEUE)
+        assert await job.result(timeout=WAIT, poll_delay=0.05) == job.job_id
+    finally:
+        worker.stop()
