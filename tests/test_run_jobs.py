@@ -6,13 +6,21 @@ from __future__ import annotations
 
 import asyncio
 import copy
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
+from arq.cron import cron
 from arq.worker import func
 
-from queue_core import JobStatus, MockArqQueue, MockRedisUnavailable, WorkerSettings
+from queue_core import (
+    JobNotFound,
+    JobStatus,
+    MockArqQueue,
+    MockRedisUnavailable,
+    UnknownWorkerSetting,
+    WorkerSettings,
+)
 from tests import workers
 
 # Every arq task and hook takes ctx first, used or not.
@@ -292,3 +300,66 @@ async def test_arq_func_options_and_a_class_of_settings_are_read_as_arq_reads_th
 
     assert queue.jobs() == []
     assert job.name == "shout"
+
+
+async def tick(ctx: dict[Any, Any]) -> str:
+    return str(ctx["job_id"])
+
+
+async def test_a_run_at_startup_cron_job_runs_once_in_a_run_with_arqs_unique_id(
+    queue: MockArqQueue,
+) -> None:
+    settings = {
+        "functions": [],
+        "cron_jobs": [cron(tick, run_at_startup=True, keep_result=60)],
+        "queue_name": workers.RUN_QUEUE,
+    }
+
+    assert await queue.run_jobs(settings) == 1
+
+    [job] = queue.jobs(name="cron:tick")
+    assert job.status is JobStatus.complete
+    assert job.id.startswith("cron:tick:")
+    assert (await queue.get_job_result(job.id)).result == job.id
+
+
+async def test_a_cron_job_due_within_advance_runs_once_in_the_run(
+    queue: MockArqQueue,
+) -> None:
+    now = datetime.now().astimezone()
+    minute = (now.minute + 2) % 60  # once an hour: once in the next 3 minutes
+    settings = {
+        "cron_jobs": [cron(tick, minute=minute, second=0, keep_result=3600)],
+        "queue_name": workers.RUN_QUEUE,
+    }
+
+    assert await queue.run_jobs(settings) == 0
+    assert await queue.run_jobs(settings, advance=timedelta(minutes=3)) == 1
+    [job] = queue.jobs(name="cron:tick")
+    assert job.status is JobStatus.complete
+
+
+async def test_advance_past_keep_result_drops_the_result_with_its_job(
+    queue: MockArqQueue,
+) -> None:
+    settings = {
+        "functions": [func(tick, keep_result=10)],
+        "queue_name": workers.RUN_QUEUE,
+    }
+    kept = await queue.enqueue("tick")
+    await queue.run_jobs(settings, advance=timedelta(seconds=5))
+    assert (await queue.get_job_result(kept.id)).result == kept.id
+
+    await queue.run_jobs(settings, advance=timedelta(seconds=15))
+
+    with pytest.raises(JobNotFound):
+        await queue.get_job_metadata(kept.id)
+
+
+async def test_a_setting_arqs_worker_does_not_know_is_refused_by_name(
+    queue: MockArqQueue,
+) -> None:
+    settings = {"functions": [tick], "max_job": 3}
+
+    with pytest.raises(UnknownWorkerSetting, match="'max_job'"):
+        await queue.run_jobs(settings)

@@ -371,6 +371,12 @@ class MemoryRun:
         runner = self.runner
         config = runner.config
         cron_delay = max(config.poll_delay_s, 0.5)
+        # arq's worker sets each schedule on its first heartbeat and enqueues
+        # from its second; a run has no second heartbeat to wait for.
+        now = datetime.now(tz=config.timezone)
+        for cron_job in config.cron_jobs:
+            if cron_job.next_run is None and not cron_job.run_at_startup:
+                cron_job.calculate_next(now)
         while True:
             self._wake.clear()
             if config.cron_jobs:
