@@ -24,7 +24,9 @@ from ._redis import RedisArqQueue
 from ._redis_store import REDIS_UNAVAILABLE, RedisStore
 from ._runner import JobRunner
 from ._signals import LISTENING_SUFFIX, WAKE_SUFFIX
+from ._worker_beat import WorkerBeat
 from ._worker_config import WorkerConfig, settings_values, worker_config
+from ._workers import HEALTH_TAG, new_worker_id
 
 __all__ = ["Worker", "check_health", "create_worker", "run_worker"]
 
@@ -77,6 +79,9 @@ class Worker:
         self._allow_pick_jobs = True
         self._room: asyncio.Event | None = None
         """Set while a job could start here: the wake-up listener waits on it."""
+        self.worker_id = new_worker_id()
+        """This worker's id in `ArqQueue.list_workers`."""
+        self._beat: WorkerBeat | None = None
 
     # arq's counters, live while the worker runs and kept after it stops.
 
@@ -205,6 +210,7 @@ class Worker:
         await store.load_scripts()
         await queue.load_scripts()
         self._store = store
+        self._start_beating(queue, store)
         runner = JobRunner(store, config, self.ctx)
         runner.allow_pick_jobs = self._allow_pick_jobs
         if self._runner is not None:  # started again (--watch): counts go on
@@ -341,13 +347,31 @@ class Worker:
             async with asyncio.timeout(delay):
                 await wake.wait()
 
+    def _start_beating(self, queue: RedisArqQueue, store: RedisStore) -> None:
+        """Keep a record of this worker for `ArqQueue.list_workers`.
+
+        Its health-check record is tagged with its id, so a listing shows it once.
+        """
+        self._beat = WorkerBeat(
+            queue,
+            self.worker_id,
+            queue_name=self.config.queue_name,
+            poll_delay_s=self.config.poll_delay_s,
+        )
+        store.health_tag = f" {HEALTH_TAG}{self.worker_id}"
+
     async def _heart_beat(self, runner: JobRunner) -> None:
-        """As arq's ``heart_beat``: the health-check record, then cron jobs."""
+        """As arq's ``heart_beat``: the health-check record, then cron jobs.
+
+        And this worker's own record, at most once a second.
+        """
         config = self.config
         now = time.time()
         if now - self._last_health_check >= config.health_check_interval:
             self._last_health_check = now
             await runner.record_health()
+        if self._beat is not None:
+            await self._beat.beat(runner)
         if config.cron_jobs:
             await runner.run_cron(
                 datetime.now(tz=config.timezone),
@@ -432,6 +456,9 @@ class Worker:
         if queue is None:
             return
         await asyncio.gather(*self.tasks.values(), return_exceptions=True)
+        if self._beat is not None:
+            await asyncio.shield(self._beat.leave())
+            self._beat = None
         if self._store is not None:
             await self._store.delete(self.config.health_check_key)
         if self.config.on_shutdown:
