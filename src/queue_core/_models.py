@@ -8,7 +8,7 @@ from enum import StrEnum
 from typing import Any, Final, Generic
 
 from arq.jobs import JobStatus
-from typing_extensions import TypeVar
+from typing_extensions import TypeVar, override
 
 __all__ = [
     "ArqMode",
@@ -67,6 +67,17 @@ class JobProgress:
         if not self.total:
             return None
         return self.done / self.total
+
+    @override
+    def __str__(self) -> str:
+        """As people read it: ``3 of 4 (75%): resizing``."""
+        fraction = self.fraction
+        text = f"{self.done:g}"
+        if self.total is not None:
+            text += f" of {self.total:g}"
+        if fraction is not None:
+            text += f" ({fraction:.0%})"
+        return text if self.message is None else f"{text}: {self.message}"
 
 
 @dataclass
