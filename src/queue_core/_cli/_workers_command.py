@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import datetime
+from typing import Any
 
 import click
 
@@ -11,18 +13,11 @@ from queue_core._cli._output import _echo_json, _echo_table, _jsonable, _when
 from queue_core._models import WorkerInfo
 
 
-def _worker_document(worker: WorkerInfo) -> dict[str, object]:
+def _worker_document(worker: WorkerInfo) -> dict[str, Any]:
     return {
-        "id": worker.id,
-        "kind": worker.kind,
-        "host": worker.host,
-        "pid": worker.pid,
-        "started_at": _jsonable(worker.started_at),
-        "last_beat_at": _jsonable(worker.last_beat_at),
-        "running": worker.running,
-        "complete": worker.complete,
-        "failed": worker.failed,
-        "retried": worker.retried,
+        field.name: _jsonable(getattr(worker, field.name))
+        for field in dataclasses.fields(worker)
+        if field.name != "queue_name"
     }
 
 
