@@ -457,7 +457,9 @@ class Worker:
             return
         await asyncio.gather(*self.tasks.values(), return_exceptions=True)
         if self._beat is not None:
-            await asyncio.shield(self._beat.leave())
+            # Unreachable Redis: the record expires instead.
+            with contextlib.suppress(*REDIS_UNAVAILABLE):
+                await asyncio.shield(self._beat.leave())
             self._beat = None
         if self._store is not None:
             await self._store.delete(self.config.health_check_key)
