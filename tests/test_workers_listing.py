@@ -28,12 +28,13 @@ async def _listed(queue: RedisArqQueue, count: int) -> list[WorkerInfo]:
     return listed
 
 
-async def test_a_queue_core_worker_is_listed_once_and_dropped_when_it_stops(
+async def test_a_queue_core_worker_is_listed_once_from_its_start_until_it_stops(
     redis_queue: RedisArqQueue, arq_worker: Callable[..., WorkerProcess]
 ) -> None:
+    # Started once its health-check record exists; its own is written first.
     process = await asyncio.to_thread(arq_worker, QUEUE, program="queue-core")
 
-    (worker,) = await _listed(redis_queue, 1)
+    (worker,) = await redis_queue.list_workers(QUEUE)
     health = await redis_queue.pool.get(f"{QUEUE}:health-check")
     assert worker.kind == "queue-core"
     assert worker.pid == process.process.pid

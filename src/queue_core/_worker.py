@@ -363,15 +363,16 @@ class Worker:
     async def _heart_beat(self, runner: JobRunner) -> None:
         """As arq's ``heart_beat``: the health-check record, then cron jobs.
 
-        And this worker's own record, at most once a second.
+        This worker's own record comes first (at most once a second), so it
+        is listed by the time its health-check record says it runs.
         """
         config = self.config
+        if self._beat is not None:
+            await self._beat.beat(runner)
         now = time.time()
         if now - self._last_health_check >= config.health_check_interval:
             self._last_health_check = now
             await runner.record_health()
-        if self._beat is not None:
-            await self._beat.beat(runner)
         if config.cron_jobs:
             await runner.run_cron(
                 datetime.now(tz=config.timezone),
