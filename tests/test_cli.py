@@ -659,6 +659,20 @@ def test_workers_lists_the_queue_core_workers_serving_a_queue(
     assert table[-1] == "1 worker(s) serve queue arq:queue."
 
 
+@pytest.mark.worker
+def test_workers_shows_an_arq_worker_as_far_as_its_health_check_says(
+    invoke: Invoke, arq_worker: Callable[..., WorkerProcess]
+) -> None:
+    arq_worker()
+
+    (found,) = document(invoke("workers", "--json"))["workers"]
+    row = invoke("workers").stdout.splitlines()[1].split()
+
+    assert (found["id"], found["kind"]) == ("arq:queue:health-check", "arq")
+    assert (found["host"], found["pid"], found["started_at"]) == (None, None, None)
+    assert row[:5] == ["arq:queue:health-check", "arq", "-", "-", "-"]
+
+
 @pytest.mark.parametrize("output", OUTPUTS)
 def test_workers_says_so_when_no_worker_serves_the_queue(
     invoke: Invoke, output: str
