@@ -14,7 +14,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from arq.worker import func
+from arq.worker import Retry, func
 
 from queue_core import WorkerSettings as QueueWorkerSettings
 from queue_core import build_arq_redis_settings, report_progress
@@ -49,18 +49,20 @@ async def report(
     return "reported"
 
 
-async def wait_then_fail(ctx: dict[Any, Any], gate: str) -> None:
-    """Wait for the gate, then raise, to fail while a test looks."""
-    await wait_for(gate)
-    await fail(ctx, "after the gate")
+async def report_then_retry(ctx: dict[Any, Any]) -> str:
+    """Report, then ask to run again a minute later, on the first try."""
+    await report_progress(ctx, 1, 2, "first try" if ctx["job_try"] == 1 else "again")
+    if ctx["job_try"] == 1:
+        raise Retry(defer=60)
+    return "done"
 
 
 ProgressSettings = QueueWorkerSettings(
     functions=[
         report_then_wait,
         report,
+        report_then_retry,
         func(report, name="report_forgotten", keep_result=0),
-        wait_then_fail,
         echo,
         fail,
     ],

@@ -231,6 +231,8 @@ class MockArqQueue(ArqQueue):
                     skipped.append(job.job_id)
                 continue
             if status is None or metadata.status == status:
+                if not job.in_progress:
+                    metadata.progress = None  # listings carry running jobs' only
                 listed.append(metadata)
         return listed
 

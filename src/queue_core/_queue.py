@@ -359,7 +359,8 @@ class ArqQueue(metaclass=abc.ABCMeta):
 
         Jobs come in the order a worker would take them. A job whose stored
         data cannot be read is left out (and logged) rather than failing the
-        listing.
+        listing. Running jobs carry their progress (`JobMetadata.progress`);
+        the others' is left unread (`None`), as is cheapest on Redis.
 
         Args:
             queue_name: The queue.

@@ -114,3 +114,22 @@ async def test_progress_goes_with_a_job_whose_result_is_not_kept(
         # the job's key (arq's, which knows nothing of it): never kept.
         ttl = await backend.redis.pttl(PROGRESS_KEY_PREFIX + job.id)
         assert ttl == -2 or ttl > 0
+
+
+async def test_a_job_run_again_later_keeps_its_progress_out_of_listings(
+    backend: Backend,
+) -> None:
+    job = await backend.queue.enqueue("report_then_retry", _queue_name=RUN)
+
+    await backend.run(SETTINGS)
+
+    deferred = await backend.queue.get_job_metadata(job.id, RUN)
+    (listed,) = await backend.queue.list_jobs(RUN)
+    assert deferred.status is JobStatus.deferred
+    assert deferred.progress is not None
+    assert deferred.progress.message == "first try"
+    assert (listed.id, listed.status, listed.progress) == (
+        job.id,
+        JobStatus.deferred,
+        None,
+    )
