@@ -73,8 +73,10 @@ async def test_a_progress_record_expires_with_its_jobs_key(
 
     await report_progress(ctx, 1, 2, "half")
 
-    progress = await redis_queue.pool.pttl(PROGRESS_KEY_PREFIX + job.id)
-    job_ttl = await redis_queue.pool.pttl(f"arq:job:{job.id}")
+    async with redis_queue.pool.pipeline(transaction=True) as both:  # one instant
+        both.pttl(PROGRESS_KEY_PREFIX + job.id)
+        both.pttl(f"arq:job:{job.id}")
+        progress, job_ttl = await both.execute()
     assert 0 < progress <= job_ttl <= 60_000
     read = (await redis_queue.get_job_metadata(job.id)).progress
     assert read is not None
