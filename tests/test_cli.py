@@ -265,7 +265,7 @@ def test_waiting_for_a_result_that_does_not_come_in_time_exits_4(
 
 
 @pytest.mark.parametrize("output", OUTPUTS)
-@pytest.mark.parametrize("command", ["status", "result", "abort"])
+@pytest.mark.parametrize("command", ["status", "result", "abort", "retry"])
 def test_a_job_that_does_not_exist_exits_3(
     invoke: Invoke, command: str, output: str
 ) -> None:
@@ -504,6 +504,186 @@ def test_stats_says_a_record_that_never_expires_was_not_written_by_arq(
     assert age_line == (
         "age unknown: the record never expires, so arq's worker did not write it"
     )
+
+
+# progress, tracebacks, retry, workers
+
+PROGRESS_SETTINGS = "tests.progress_workers.ProgressSettings"
+
+
+@pytest.mark.worker
+def test_status_shows_the_progress_a_job_reported(
+    invoke: Invoke, arq_worker: Callable[..., WorkerProcess]
+) -> None:
+    arq_worker(settings_path=PROGRESS_SETTINGS, program="queue-core")
+    job_id = enqueue_id(invoke, "report", "3", "4", "resizing \x1b[2J")
+    document(invoke("result", job_id, "--wait", WAIT, "--json"))
+
+    progress = document(invoke("status", job_id, "--json"))["progress"]
+    table = invoke("status", job_id).stdout
+
+    assert progress["done"] == 3
+    assert progress["total"] == 4
+    assert progress["fraction"] == 0.75
+    assert progress["message"] == "resizing \x1b[2J"
+    assert progress["updated_at"].endswith("+00:00")
+    assert re.search(
+        r"^Progress\s+3 of 4 \(75%\): resizing \\x1b\[2J \(reported .+\)$",
+        table,
+        re.MULTILINE,
+    )
+    assert "\x1b" not in table
+
+
+def test_status_shows_no_progress_for_a_job_that_reported_none(
+    invoke: Invoke,
+) -> None:
+    job_id = enqueue_id(invoke, "noop")
+
+    assert document(invoke("status", job_id, "--json"))["progress"] is None
+    assert "Progress" not in invoke("status", job_id).stdout
+
+
+@pytest.mark.worker
+def test_the_result_of_a_failed_job_shows_the_traceback_queue_cores_worker_kept(
+    invoke: Invoke, arq_worker: Callable[..., WorkerProcess]
+) -> None:
+    arq_worker(program="queue-core")
+    job_id = enqueue_id(invoke, "fail", "boom \x07")
+    failed = document(invoke("result", job_id, "--wait", WAIT, "--json"))
+    table = invoke("result", job_id).stdout
+
+    assert failed["result"] == {
+        "type": "tests.workers.TaskFailedError",
+        "message": "boom \x07",
+    }
+    assert failed["traceback"].startswith("Traceback (most recent call last):")
+    assert failed["traceback"].endswith("TaskFailedError: boom \x07")
+    lines = table.splitlines()
+    start = next(n for n, line in enumerate(lines) if line.startswith("Traceback"))
+    assert re.match(r"^Traceback\s+Traceback \(most recent call last\):$", lines[start])
+    assert "raise TaskFailedError(message)" in table
+    assert lines[-1].strip() == "tests.workers.TaskFailedError: boom \\x07"
+    assert all(line.startswith(" ") for line in lines[start + 1 :])
+
+
+@pytest.mark.worker
+def test_the_result_of_a_job_failed_under_arqs_worker_says_no_traceback_was_kept(
+    invoke: Invoke, arq_worker: Callable[..., WorkerProcess]
+) -> None:
+    arq_worker()
+    job_id = enqueue_id(invoke, "fail", "boom")
+
+    failed = document(invoke("result", job_id, "--wait", WAIT, "--json"))
+    table = invoke("result", job_id).stdout
+
+    assert failed["traceback"] is None
+    assert re.search(
+        r"^Traceback\s+no traceback recorded \(arq's worker keeps none\)$",
+        table,
+        re.MULTILINE,
+    )
+
+
+@pytest.mark.worker
+@pytest.mark.parametrize("output", OUTPUTS)
+def test_retry_runs_a_failed_job_again_as_a_new_job(
+    invoke: Invoke, arq_worker: Callable[..., WorkerProcess], output: str
+) -> None:
+    arq_worker()
+    job_id = enqueue_id(invoke, "fail", "boom", "--kwargs", "{}")
+    document(invoke("result", job_id, "--wait", WAIT, "--json"))
+
+    retried = invoke("retry", job_id, *flags(output))
+
+    assert retried.exit_code == ExitCode.OK
+    if output == "json":
+        new = json.loads(retried.stdout)
+        assert new["retry_of"] == job_id
+        assert (new["name"], new["args"], new["kwargs"]) == ("fail", ["boom"], {})
+        new_id = new["id"]
+    else:
+        assert re.search(rf"^Retry of\s+{job_id}$", retried.stdout, re.MULTILINE)
+        found = re.search(r"^Job id\s+(\S+)$", retried.stdout, re.MULTILINE)
+        assert found is not None
+        new_id = found[1]
+    assert new_id != job_id
+    again = document(invoke("result", new_id, "--wait", WAIT, "--json"))
+    assert again["result"]["message"] == "boom"
+    assert document(invoke("result", job_id, "--json"))["success"] is False
+
+
+@pytest.mark.parametrize("output", OUTPUTS)
+def test_retrying_an_unfinished_job_exits_4(invoke: Invoke, output: str) -> None:
+    job_id = enqueue_id(invoke, "noop")
+
+    refused = invoke("retry", job_id, *flags(output))
+
+    assert refused.exit_code == ExitCode.RESULT_UNAVAILABLE
+    assert "has not finished" in error_message(refused, output)
+    assert document(invoke("jobs", "--json"))["depth"] == 1
+
+
+@pytest.mark.worker
+def test_workers_lists_the_queue_core_workers_serving_a_queue(
+    invoke: Invoke, arq_worker: Callable[..., WorkerProcess]
+) -> None:
+    worker = arq_worker(program="queue-core")
+
+    listed = document(invoke("workers", "--json"))
+    table = invoke("workers").stdout.splitlines()
+
+    (found,) = listed["workers"]
+    assert listed["queue_name"] == "arq:queue"
+    assert (found["kind"], found["pid"]) == ("queue-core", worker.process.pid)
+    assert found["started_at"] <= found["last_beat_at"]
+    assert table[0].split() == [
+        "ID",
+        "KIND",
+        "HOST",
+        "PID",
+        "STARTED",
+        "LAST",
+        "BEAT",
+        "RUNNING",
+        "COMPLETE",
+        "FAILED",
+        "RETRIED",
+    ]
+    assert table[1].split()[:4] == [
+        found["id"],
+        "queue-core",
+        found["host"],
+        str(worker.process.pid),
+    ]
+    assert table[-1] == "1 worker(s) serve queue arq:queue."
+
+
+@pytest.mark.worker
+def test_workers_shows_an_arq_worker_as_far_as_its_health_check_says(
+    invoke: Invoke, arq_worker: Callable[..., WorkerProcess]
+) -> None:
+    arq_worker()
+
+    (found,) = document(invoke("workers", "--json"))["workers"]
+    row = invoke("workers").stdout.splitlines()[1].split()
+
+    assert (found["id"], found["kind"]) == ("arq:queue:health-check", "arq")
+    assert (found["host"], found["pid"], found["started_at"]) == (None, None, None)
+    assert row[:5] == ["arq:queue:health-check", "arq", "-", "-", "-"]
+
+
+@pytest.mark.parametrize("output", OUTPUTS)
+def test_workers_says_so_when_no_worker_serves_the_queue(
+    invoke: Invoke, output: str
+) -> None:
+    listed = invoke("workers", "--queue", "idle", *flags(output))
+
+    assert listed.exit_code == ExitCode.OK
+    if output == "json":
+        assert json.loads(listed.stdout) == {"queue_name": "idle", "workers": []}
+    else:
+        assert listed.stdout == "No workers serve queue idle.\n"
 
 
 # --json, --serializer

@@ -189,6 +189,14 @@ def test_the_testing_page_tests_pass_under_pytest() -> None:
     assert "4 passed" in done.stdout
 
 
+def test_the_progress_page_tests_pass_under_pytest() -> None:
+    done = run_python(
+        "-m", "pytest", "docs/examples/test_progress.py", "-q", "-p", "no:cacheprovider"
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "2 passed" in done.stdout
+
+
 async def test_starlette_example_queues_a_report_on_the_installed_mock(
     install_mock_arq_queue: InstallMockArqQueue,
 ) -> None:

@@ -21,6 +21,7 @@ from queue_core import (
     msgpack_serializer,
     open_arq_queue,
 )
+from queue_core._failures import record_traceback
 from tests.conftest import WorkerProcess
 
 SERIALIZERS: dict[str, tuple[Callable[..., bytes], Callable[[bytes], Any]]] = {
@@ -91,3 +92,38 @@ async def test_a_worker_configured_alike_runs_jobs_and_reports_failures_and_abor
     assert isinstance(bad.result, RemoteJobError)
     assert bad.result.type_name == "tests.workers.TaskFailedError"
     assert aborted is True
+
+
+@pytest.mark.parametrize("name", SERIALIZERS)
+def test_a_recorded_traceback_travels_with_the_exception(name: str) -> None:
+    dumps, loads = SERIALIZERS[name]
+    error = ValueError("bad")
+    record_traceback(error)
+
+    decoded = loads(dumps({"r": error, "plain": ValueError("no traceback")}))
+
+    assert decoded["r"].traceback == "ValueError: bad"
+    assert decoded["plain"].traceback is None
+    lookalike = {"__queue_core_exception__": "x", "message": "m", "extra": 1}
+    assert loads(dumps({"d": lookalike}))["d"] == lookalike
+
+
+@pytest.mark.parametrize("name", SERIALIZERS)
+async def test_a_queue_core_workers_traceback_is_read_back_without_pickle(
+    name: str,
+    redis_settings: RedisSettings,
+    arq_worker: Callable[..., WorkerProcess],
+) -> None:
+    dumps, loads = SERIALIZERS[name]
+    arq_worker(WORK, serializer=name, program="queue-core")
+    queue = await RedisArqQueue.initialize(
+        redis_settings, job_serializer=dumps, job_deserializer=loads
+    )
+    async with queue:
+        failed = await queue.enqueue("fail", "boom", _queue_name=WORK)
+        result = await queue.wait_for_result(failed.id, WORK, timeout=20)
+
+    assert isinstance(result.result, RemoteJobError)
+    assert result.traceback is not None
+    assert "raise TaskFailedError(message)" in result.traceback
+    assert result.traceback.endswith("tests.workers.TaskFailedError: boom")

@@ -173,8 +173,9 @@ def test_job_models_are_generic_yet_unchanged_at_runtime() -> None:
         result=42,
     )
 
-    assert fields[:7] == [field.name for field in dataclasses.fields(JobMetadata)]
-    assert fields[7:] == ["start_time", "finish_time", "success", "result"]
+    assert fields[:8] == [field.name for field in dataclasses.fields(JobMetadata)]
+    assert fields[7] == "progress"  # keyword-only: positional calls are unchanged
+    assert fields[8:] == ["start_time", "finish_time", "success", "result"]
     assert isinstance(result, JobMetadata)
     assert typing.get_args(JobMetadata[int]) == (int,)
     assert typing.get_type_hints(Task)["name"] is str

@@ -11,6 +11,13 @@ except ImportError as exc:  # pragma: no cover - depends on the environment
 
 from ._api import DEFAULT_LIMIT, MAX_LIMIT
 from ._app import STATE_KEY, JobBrowser
-from ._display import DISPLAY_LIMIT
+from ._display import DISPLAY_LIMIT, TRACEBACK_DISPLAY_LIMIT
 
-__all__ = ["DEFAULT_LIMIT", "DISPLAY_LIMIT", "MAX_LIMIT", "STATE_KEY", "JobBrowser"]
+__all__ = [
+    "DEFAULT_LIMIT",
+    "DISPLAY_LIMIT",
+    "MAX_LIMIT",
+    "STATE_KEY",
+    "TRACEBACK_DISPLAY_LIMIT",
+    "JobBrowser",
+]

@@ -13,12 +13,14 @@ from starlette.responses import JSONResponse, Response
 from queue_core import (
     ArqQueue,
     JobDeserializationError,
+    JobMetadata,
     JobNotFound,
     JobResultUnavailable,
     QueueCounts,
+    WorkerInfo,
 )
 
-from ._display import DepthHistory, JobRow
+from ._display import DepthHistory, JobRow, worker_document
 
 __all__ = [
     "DEFAULT_LIMIT",
@@ -33,9 +35,12 @@ __all__ = [
     "api_job",
     "api_jobs",
     "api_queues",
+    "api_retry",
+    "api_workers",
     "browsing",
     "error_response",
     "listing_options",
+    "retry",
     "same_origin",
 ]
 
@@ -76,6 +81,7 @@ class Browsing:
     allow_abort: bool
     title: str
     history: DepthHistory
+    allow_retry: bool = False
 
     def queue_name(self, request: Request) -> str:
         """The ``queue`` the request names (default: the first shown)."""
@@ -146,6 +152,10 @@ class Browsing:
         except JobDeserializationError:
             return JobRow.unreadable(job_id)
 
+    async def workers(self, queue_name: str) -> list[WorkerInfo]:
+        """The workers serving a queue."""
+        return await self.queue.list_workers(queue_name)
+
 
 def browsing(request: Request) -> Browsing:
     """The `Browsing` that `JobBrowser` attached to this request."""
@@ -194,16 +204,44 @@ async def abort(request: Request) -> tuple[Browsing, str, str, bool]:
             came from another origin (403), or no such job (404).
     """
     found = browsing(request)
-    if not found.allow_abort:
-        raise BrowsingError(403, "aborting jobs is not allowed here")
-    if not same_origin(request):
-        raise BrowsingError(403, "cross-origin request refused")
+    _may_change(request, found.allow_abort, "aborting")
     queue_name = found.queue_name(request)
     job_id: str = request.path_params["job_id"]
     if await found.queue.request_abort(job_id, queue_name):
         return found, job_id, queue_name, True
     await found.job(job_id, queue_name)  # 404 if there is no such job
     return found, job_id, queue_name, False
+
+
+def _may_change(request: Request, allowed: bool, what: str) -> None:
+    """Refuse (403) a change where ``what`` is not allowed, or cross-origin."""
+    if not allowed:
+        raise BrowsingError(403, f"{what} jobs is not allowed here")
+    if not same_origin(request):
+        raise BrowsingError(403, "cross-origin request refused")
+
+
+async def retry(request: Request) -> tuple[str, JobMetadata]:
+    """Check a retry request and enqueue the finished job again.
+
+    Returns:
+        The finished job's id, and the new job.
+
+    Raises:
+        BrowsingError: Retrying is not allowed here (403), or the request
+            came from another origin (403), no such job (404), or it has
+            not finished (409).
+    """
+    found = browsing(request)
+    _may_change(request, found.allow_retry, "retrying")
+    queue_name = found.queue_name(request)
+    job_id: str = request.path_params["job_id"]
+    try:
+        return job_id, await found.queue.retry_job(job_id, queue_name)
+    except JobNotFound:
+        raise BrowsingError(404, "job not found") from None
+    except JobResultUnavailable:
+        raise BrowsingError(409, "the job has not finished") from None
 
 
 def error_response(error: BrowsingError) -> Response:
@@ -259,4 +297,25 @@ async def api_abort(request: Request) -> Response:
     return JSONResponse(
         {"id": job_id, "abort_requested": requested},
         status_code=202 if requested else 200,
+    )
+
+
+async def api_retry(request: Request) -> Response:
+    """``POST api/jobs/{job_id}/retry?queue=Q``: run a finished job again.
+
+    Answers 201 with the new job's summary and ``retry_of``, the old id.
+    """
+    job_id, job = await retry(request)
+    return JSONResponse(
+        {**JobRow.of(job).summary(), "retry_of": job_id}, status_code=201
+    )
+
+
+async def api_workers(request: Request) -> Response:
+    """``GET api/workers?queue=Q``: the workers serving a queue, oldest first."""
+    found = browsing(request)
+    queue_name = found.queue_name(request)
+    listed = await found.workers(queue_name)
+    return JSONResponse(
+        {"queue_name": queue_name, "workers": [worker_document(w) for w in listed]}
     )

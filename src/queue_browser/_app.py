@@ -30,11 +30,14 @@ from ._api import (
     api_job,
     api_jobs,
     api_queues,
+    api_retry,
+    api_workers,
     browsing,
     error_response,
     listing_options,
+    retry,
 )
-from ._display import DISPLAY_LIMIT, DepthHistory
+from ._display import DISPLAY_LIMIT, TRACEBACK_DISPLAY_LIMIT, DepthHistory
 
 __all__ = ["STATE_KEY", "JobBrowser"]
 
@@ -73,6 +76,7 @@ _TEMPLATES.globals.update(
     quote=lambda text: quote(text, safe=""),
     statuses=STATUSES,
     display_limit=DISPLAY_LIMIT,
+    traceback_display_limit=TRACEBACK_DISPLAY_LIMIT,
     refresh_seconds=REFRESH_SECONDS,
     chart=_CHART,
 )
@@ -121,6 +125,7 @@ async def index(request: Request) -> Response:
     status, limit, cursor = listing_options(request)
     counts = await found.counts()
     rows, following = await found.jobs(queue_name, status, limit, cursor)
+    workers = await found.workers(queue_name)
     return _render(
         request,
         "index.html",
@@ -132,6 +137,7 @@ async def index(request: Request) -> Response:
         rows=rows,
         following=following,
         history=found.history,
+        workers=workers,
     )
 
 
@@ -147,6 +153,7 @@ async def job_page(request: Request) -> Response:
         queue_name=queue_name,
         job=row,
         abort_requested=request.query_params.get("abort") == "requested",
+        retry_of=request.query_params.get("retry_of"),
     )
 
 
@@ -154,6 +161,15 @@ async def abort_form(request: Request) -> Response:
     """The page's abort button: ask for the abort, then show the job again."""
     _, job_id, queue_name, _ = await abort(request)
     target = _link(f"../{quote(job_id, safe='')}", queue=queue_name, abort="requested")
+    return RedirectResponse(target, status_code=303)
+
+
+async def retry_form(request: Request) -> Response:
+    """The page's retry button: enqueue the job again, then show the new job."""
+    job_id, job = await retry(request)
+    target = _link(
+        f"../{quote(job.id, safe='')}", queue=job.queue_name, retry_of=job_id
+    )
     return RedirectResponse(target, status_code=303)
 
 
@@ -199,8 +215,8 @@ class JobBrowser:
     handler with ``is_mount=True``, or serve it alone (``queue-core
     browse``). It shows only what any `ArqQueue` can read, so it works
     over Redis, the embedded mode and the mock alike. Read-only unless
-    ``allow_abort``; it has no authentication of its own: mount it behind
-    the app's.
+    ``allow_abort`` or ``allow_retry``; it has no authentication of its
+    own: mount it behind the app's.
 
     Args:
         queue: The queue to show; `None` takes it from the app's state at
@@ -209,6 +225,8 @@ class JobBrowser:
         queue_names: The queues to show (default: the queue's default one).
         allow_abort: Offer an abort button, and accept
             ``POST api/jobs/{job_id}/abort`` from the same origin.
+        allow_retry: Offer a retry button on finished jobs, and accept
+            ``POST api/jobs/{job_id}/retry`` from the same origin.
         title: The page's title.
     """
 
@@ -218,6 +236,7 @@ class JobBrowser:
         *,
         queue_names: Sequence[str] | None = None,
         allow_abort: bool = False,
+        allow_retry: bool = False,
         title: str = "Jobs",
     ) -> None:
         if isinstance(queue_names, str):
@@ -227,6 +246,7 @@ class JobBrowser:
         self._state_key = STATE_KEY
         self._queue_names = tuple(queue_names or ())
         self._allow_abort = allow_abort
+        self._allow_retry = allow_retry
         self._title = title
         self._history = DepthHistory()
         self._app = Starlette(
@@ -234,10 +254,13 @@ class JobBrowser:
                 # Job ids may hold slashes; the abort routes come first.
                 Route("/", index),
                 Route("/job/{job_id:path}/abort", abort_form, methods=["POST"]),
+                Route("/job/{job_id:path}/retry", retry_form, methods=["POST"]),
                 Route("/job/{job_id:path}", job_page),
                 Route("/api/queues", api_queues),
+                Route("/api/workers", api_workers),
                 Route("/api/jobs", api_jobs),
                 Route("/api/jobs/{job_id:path}/abort", api_abort, methods=["POST"]),
+                Route("/api/jobs/{job_id:path}/retry", api_retry, methods=["POST"]),
                 Route("/api/jobs/{job_id:path}", api_job),
             ],
             exception_handlers={
@@ -256,6 +279,7 @@ class JobBrowser:
         *,
         queue_names: Sequence[str] | None = None,
         allow_abort: bool = False,
+        allow_retry: bool = False,
         title: str = "Jobs",
     ) -> Self:
         """A browser over the queue the app keeps in its state under a key.
@@ -265,7 +289,11 @@ class JobBrowser:
         ``queue_starlette``, ``queue_fastapi`` and ``queue_litestar`` put it.
         """
         browser = cls(
-            None, queue_names=queue_names, allow_abort=allow_abort, title=title
+            None,
+            queue_names=queue_names,
+            allow_abort=allow_abort,
+            allow_retry=allow_retry,
+            title=title,
         )
         browser._state_key = state_key
         return browser
@@ -274,6 +302,11 @@ class JobBrowser:
     def allow_abort(self) -> bool:
         """Whether jobs may be aborted from the browser."""
         return self._allow_abort
+
+    @property
+    def allow_retry(self) -> bool:
+        """Whether finished jobs may be retried from the browser."""
+        return self._allow_retry
 
     def _find_queue(self, scope: Scope) -> ArqQueue | None:
         if self._queue is not None:
@@ -303,5 +336,6 @@ class JobBrowser:
                 allow_abort=self._allow_abort,
                 title=self._title,
                 history=self._history,
+                allow_retry=self._allow_retry,
             )
         await self._app(scope, receive, send)

@@ -8,26 +8,40 @@ import time
 import traceback
 from collections import deque
 from collections.abc import Iterable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from datetime import datetime
 from typing import Any, Final
 
-from queue_core import JobMetadata, JobResult, QueueCounts
+from queue_core import (
+    JobMetadata,
+    JobProgress,
+    JobResult,
+    QueueCounts,
+    RemoteJobError,
+    WorkerInfo,
+)
 
 __all__ = [
     "DISPLAY_LIMIT",
     "HISTORY_SECONDS",
     "SAMPLE_INTERVAL",
+    "TRACEBACK_DISPLAY_LIMIT",
     "UNREADABLE",
     "Chart",
     "DepthHistory",
+    "Failure",
     "JobRow",
+    "Progress",
     "show_error",
     "show_value",
+    "worker_document",
 ]
 
 DISPLAY_LIMIT: Final = 1000
 """Longest display string of a job's arguments or result, in characters."""
+
+TRACEBACK_DISPLAY_LIMIT: Final = 5000
+"""Longest traceback shown, in characters: its end is kept."""
 
 UNREADABLE: Final = "unreadable"
 """What is shown for data that cannot be deserialized."""
@@ -104,6 +118,91 @@ def show_error(error: Any) -> str:
         return UNREADABLE
 
 
+def _tail(text: str, limit: int) -> str:
+    """The end of a text, where a traceback says what failed, in ``limit``."""
+    if len(text) <= limit:
+        return text
+    return _ELLIPSIS + text[-(limit - 1) :]
+
+
+@dataclass(frozen=True)
+class Failure:
+    """Why a job failed, as the worker recorded it, as display strings."""
+
+    type: str
+    """The exception's type, qualified unless a builtin."""
+
+    message: str
+    """Its message, up to `DISPLAY_LIMIT` characters."""
+
+    traceback: str | None
+    """The traceback the worker recorded (its last `TRACEBACK_DISPLAY_LIMIT`
+    characters), `None` where it kept none (arq's worker)."""
+
+    @classmethod
+    def of(cls, result: JobResult) -> Failure:
+        """A failed job's failure."""
+        error = result.result
+        if isinstance(error, RemoteJobError):
+            kind, message = error.type_name, error.message
+        elif isinstance(error, BaseException):
+            kind = type(error).__qualname__
+            if type(error).__module__ != "builtins":
+                kind = f"{type(error).__module__}.{kind}"
+            message = _safe_str(error)
+        else:
+            kind, message = type(error).__qualname__, show_value(error)
+        recorded = result.traceback
+        return cls(
+            kind,
+            _shorten(message),
+            None if recorded is None else _tail(recorded, TRACEBACK_DISPLAY_LIMIT),
+        )
+
+    def document(self) -> dict[str, Any]:
+        """The API's fields for it."""
+        return {"type": self.type, "message": self.message, "traceback": self.traceback}
+
+
+def _safe_str(error: BaseException) -> str:
+    try:
+        return str(error)
+    except Exception:  # noqa: BLE001 - a broken __str__ must not break the page
+        return UNREADABLE
+
+
+@dataclass(frozen=True)
+class Progress:
+    """A job's progress as the browser shows it: a bar and a line of text."""
+
+    value: float | None
+    """Where the bar is, from 0 to 1; `None` for a bar with no total."""
+
+    text: str
+    """``3 of 4 (75%): resizing``."""
+
+    updated_at: datetime
+
+    source: JobProgress
+
+    @classmethod
+    def of(cls, progress: JobProgress) -> Progress:
+        """The bar for what a job reported."""
+        fraction = progress.fraction
+        value = None if fraction is None else min(max(fraction, 0.0), 1.0)
+        return cls(value, _shorten(str(progress)), progress.updated_at, progress)
+
+    def document(self) -> dict[str, Any]:
+        """The API's fields for it."""
+        return {
+            "done": self.source.done,
+            "total": self.source.total,
+            "message": self.source.message,
+            "fraction": self.source.fraction,
+            "updated_at": _iso(self.updated_at),
+        }
+
+
 @dataclass(frozen=True)
 class JobRow:
     """One job as the browser shows it, every value already a display string."""
@@ -121,6 +220,11 @@ class JobRow:
     start_time: datetime | None = None
     finish_time: datetime | None = None
     success: bool | None = None
+    progress: Progress | None = None
+    """What the job last reported with `queue_core.report_progress`."""
+
+    failure: Failure | None = None
+    """Why it failed, for a failed (not aborted) job."""
 
     @classmethod
     def of(cls, job: JobMetadata) -> JobRow:
@@ -132,10 +236,12 @@ class JobRow:
             job.enqueue_time,
             show_value(job.args),
             show_value(job.kwargs),
+            progress=None if job.progress is None else Progress.of(job.progress),
         )
         if not isinstance(job, JobResult):
             return row
         aborted = not job.success and isinstance(job.result, asyncio.CancelledError)
+        failed = not job.success and not aborted
         return replace(
             row,
             outcome="aborted" if aborted else "succeeded" if job.success else "failed",
@@ -143,6 +249,7 @@ class JobRow:
             start_time=job.start_time,
             finish_time=job.finish_time,
             success=job.success,
+            failure=Failure.of(job) if failed else None,
         )
 
     @classmethod
@@ -151,8 +258,11 @@ class JobRow:
         return cls(job_id, UNREADABLE, UNREADABLE, None, UNREADABLE, UNREADABLE)
 
     def summary(self) -> dict[str, Any]:
-        """The API's fields for a job in a listing."""
-        return {
+        """The API's fields for a job in a listing.
+
+        ``progress`` is there only for a job that reported some.
+        """
+        document: dict[str, Any] = {
             "id": self.id,
             "name": self.name,
             "status": self.status,
@@ -160,9 +270,16 @@ class JobRow:
             "args": self.args,
             "kwargs": self.kwargs,
         }
+        if self.progress is not None:
+            document["progress"] = self.progress.document()
+        return document
 
     def detail(self) -> dict[str, Any]:
-        """The API's fields for one job: the summary, and the result if any."""
+        """The API's fields for one job: the summary, and the result if any.
+
+        A failed job also has ``error``: its exception's type, message and
+        the traceback the worker recorded (`None` if it kept none).
+        """
         document = self.summary()
         if self.outcome is not None:
             document |= {
@@ -171,11 +288,22 @@ class JobRow:
                 "start_time": _iso(self.start_time),
                 "finish_time": _iso(self.finish_time),
             }
+        if self.failure is not None:
+            document["error"] = self.failure.document()
         return document
 
 
 def _iso(moment: datetime | None) -> str | None:
     return None if moment is None else moment.isoformat()
+
+
+def worker_document(worker: WorkerInfo) -> dict[str, Any]:
+    """The API's fields for a worker: `WorkerInfo`'s, times in ISO 8601."""
+    return {
+        field.name: _iso(value) if isinstance(value, datetime) else value
+        for field in fields(worker)
+        for value in (getattr(worker, field.name),)
+    }
 
 
 @dataclass

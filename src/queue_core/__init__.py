@@ -20,17 +20,21 @@ if TYPE_CHECKING:
         JobSerializationError,
     )
     from ._factory import ArqQueueOpener, open_arq_queue
+    from ._failures import TRACEBACK_LIMIT
     from ._jobs import JobSpec
     from ._memory_store import MockRedisUnavailable
     from ._mock import MockArqQueue
     from ._models import (
         ArqMode,
         JobMetadata,
+        JobProgress,
         JobResult,
         JobStatus,
         QueueCounts,
         ResultPage,
+        WorkerInfo,
     )
+    from ._progress import PROGRESS_KEY_PREFIX, PROGRESS_MESSAGE_LIMIT, report_progress
     from ._queue import ArqQueue
     from ._redis import RedisArqQueue
     from ._serializers import (
@@ -58,6 +62,7 @@ _SOURCES: dict[str, str] = {
     "JobMetadata": "._models",
     "JobNotFound": "._exceptions",
     "JobNotQueued": "._exceptions",
+    "JobProgress": "._models",
     "JobResult": "._models",
     "JobResultUnavailable": "._exceptions",
     "JobSerializationError": "._exceptions",
@@ -65,6 +70,8 @@ _SOURCES: dict[str, str] = {
     "JobStatus": "._models",
     "MockArqQueue": "._mock",
     "MockRedisUnavailable": "._memory_store",
+    "PROGRESS_KEY_PREFIX": "._progress",
+    "PROGRESS_MESSAGE_LIMIT": "._progress",
     "QueueCounts": "._models",
     "RedactedRedisSettings": "._config",
     "RedisArqQueue": "._redis",
@@ -80,16 +87,22 @@ _SOURCES: dict[str, str] = {
     "msgpack_deserializer": "._serializers",
     "msgpack_serializer": "._serializers",
     "open_arq_queue": "._factory",
+    "report_progress": "._progress",
     "TRACE_KEY_PREFIX": "._telemetry_base",
+    "TRACEBACK_LIMIT": "._failures",
     "instrument_worker": "._telemetry",
     "task": "._tasks",
     "UnknownWorkerSetting": "._worker_config",
     "Worker": "._worker",
+    "WorkerInfo": "._models",
     "create_worker": "._worker",
     "run_worker": "._worker",
 }
 
 __all__ = [
+    "PROGRESS_KEY_PREFIX",
+    "PROGRESS_MESSAGE_LIMIT",
+    "TRACEBACK_LIMIT",
     "TRACE_KEY_PREFIX",
     "ArqJobError",
     "ArqMode",
@@ -102,6 +115,7 @@ __all__ = [
     "JobMetadata",
     "JobNotFound",
     "JobNotQueued",
+    "JobProgress",
     "JobResult",
     "JobResultUnavailable",
     "JobSerializationError",
@@ -118,6 +132,7 @@ __all__ = [
     "TaskOptions",
     "UnknownWorkerSetting",
     "Worker",
+    "WorkerInfo",
     "WorkerSettings",
     "build_arq_redis_settings",
     "create_worker",
@@ -128,6 +143,7 @@ __all__ = [
     "msgpack_deserializer",
     "msgpack_serializer",
     "open_arq_queue",
+    "report_progress",
     "run_worker",
     "task",
 ]

@@ -3,16 +3,21 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
+import os
+import socket
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
-from datetime import datetime, timedelta
-from typing import Any, NoReturn
+from datetime import UTC, datetime, timedelta
+from typing import Any, Final, NoReturn
 
 from arq.jobs import JobStatus
 from arq.utils import timestamp_ms, to_ms
 from typing_extensions import override
 
 from ._jobs import job_status
+from ._models import WorkerInfo
+from ._progress import ProgressRecorder
 from ._runner import JobRunner
 from ._store import Claim, JobStore
 from ._worker_config import worker_config
@@ -49,6 +54,8 @@ class StoredJob:
     """Whether the job is in arq's set of abort requests."""
     trace: bytes | None = None
     """The enqueuing trace's context (Redis's side key), for telemetry."""
+    progress: bytes | None = None
+    """The job's last reported progress (Redis's side key), encoded."""
 
     @property
     def status(self) -> JobStatus:
@@ -83,10 +90,24 @@ class MockRedisUnavailable(RuntimeError):
     """
 
 
-class NoRedis:
-    """Stands in for ``ctx["redis"]``: any use raises `MockRedisUnavailable`."""
+class NoRedis(ProgressRecorder):
+    """Stands in for ``ctx["redis"]``: any use raises `MockRedisUnavailable`.
 
-    __slots__ = ()
+    `report_progress` alone gets through: it records into the mock's jobs.
+    """
+
+    __slots__ = ("_jobs",)
+
+    def __init__(self, jobs: dict[str, StoredJob] | None = None) -> None:
+        self._jobs = {} if jobs is None else jobs
+
+    @override
+    def _record_progress(self, job_id: str, record: bytes) -> bool:
+        job = self._jobs.get(job_id)
+        if job is None or job.result is not None:
+            return False  # as in Redis: no job key, no progress
+        job.progress = record
+        return True
 
     def _refuse(self, use: str) -> NoReturn:
         msg = (
@@ -128,6 +149,9 @@ def advance_ms(value: float | timedelta, name: str = "advance") -> int:
         raise ValueError(msg)
     return ms
 
+
+_RUN_NUMBERS: Final = itertools.count(1)
+"""Numbers the mock's runs, for their worker ids."""
 
 CronEnqueue = Callable[[str, str | None, str, datetime | None], Any]
 
@@ -331,11 +355,30 @@ class MemoryRun:
             jobs, advance_ms=self._advance_ms, enqueue_cron=enqueue_cron
         )
         self.runner = JobRunner(
-            self.store, config, {**config.ctx, "redis": NoRedis(), **(ctx or {})}
+            self.store, config, {**config.ctx, "redis": NoRedis(jobs), **(ctx or {})}
         )
         self._startup = startup
         self._wake = asyncio.Event()
         self._taken = 0
+        self._started_at = datetime.now(tz=UTC)
+        self._worker_id = f"mock:{os.getpid()}:{next(_RUN_NUMBERS)}"
+
+    def worker_info(self) -> WorkerInfo:
+        """This run as a worker, for `MockArqQueue.list_workers`."""
+        runner = self.runner
+        return WorkerInfo(
+            id=self._worker_id,
+            queue_name=runner.queue_name,
+            kind="mock",
+            host=socket.gethostname(),
+            pid=os.getpid(),
+            started_at=self._started_at,
+            last_beat_at=datetime.now(tz=UTC),
+            running=sum(not task.done() for task in runner.tasks.values()),
+            complete=runner.jobs_complete,
+            failed=runner.jobs_failed,
+            retried=runner.jobs_retried,
+        )
 
     @property
     def queue_name(self) -> str:

@@ -24,8 +24,10 @@ from ._exceptions import (
 from ._jobs import JobCodec, PlannedJob
 from ._memory_store import MemoryRun, StoredJob
 from ._mock_views import JobsByQueue
-from ._models import JobMetadata, JobResult, QueueCounts, ResultPage
+from ._models import JobMetadata, JobResult, QueueCounts, ResultPage, WorkerInfo
+from ._progress import decode_progress
 from ._queue import ArqQueue
+from ._workers import sorted_workers
 
 __all__ = ["MockArqQueue"]
 
@@ -114,17 +116,24 @@ class MockArqQueue(ArqQueue):
     def _snapshot(self, job: StoredJob) -> JobMetadata:
         if job.result is not None:
             done = self._codec.decode_result(job.job_id, job.result)
-            return self._codec.metadata(
+            metadata = self._codec.metadata(
                 job.job_id, done, JobStatus.complete, job.queue_name
             )
-        info = self._codec.decode_job(job.job_id, job.payload)
-        return self._codec.metadata(job.job_id, info, job.status, job.queue_name)
+        else:
+            info = self._codec.decode_job(job.job_id, job.payload)
+            metadata = self._codec.metadata(
+                job.job_id, info, job.status, job.queue_name
+            )
+        metadata.progress = decode_progress(job.progress)
+        return metadata
 
     def _result_snapshot(self, job: StoredJob) -> JobResult:
         if job.result is None:
             raise JobResultUnavailable(job.job_id)
         info = self._codec.decode_result(job.job_id, job.result)
-        return self._codec.result(job.job_id, info, job.queue_name)
+        result = self._codec.result(job.job_id, info, job.queue_name)
+        result.progress = decode_progress(job.progress)
+        return result
 
     @override
     async def get_job_metadata(
@@ -222,6 +231,8 @@ class MockArqQueue(ArqQueue):
                     skipped.append(job.job_id)
                 continue
             if status is None or metadata.status == status:
+                if not job.in_progress:
+                    metadata.progress = None  # listings carry running jobs' only
                 listed.append(metadata)
         return listed
 
@@ -283,6 +294,16 @@ class MockArqQueue(ArqQueue):
                 logger.warning("Skipping unreadable result of job %s", job.job_id)
         end = start + len(page)
         return ResultPage(results, str(end) if end < len(finished) else None)
+
+    @override
+    async def list_workers(self, queue_name: str | None = None) -> list[WorkerInfo]:
+        """The `run_jobs` calls serving the queue now, as workers."""
+        name = self._resolve_queue_name(queue_name)
+        return sorted_workers(
+            runner.worker_info()
+            for runner in self._runners
+            if runner.queue_name == name
+        )
 
     @override
     async def ping(self) -> bool:

@@ -2,22 +2,30 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
-from typing import Any, Generic
+from typing import Any, Final, Generic
 
 from arq.jobs import JobStatus
-from typing_extensions import TypeVar
+from typing_extensions import TypeVar, override
 
 __all__ = [
     "ArqMode",
     "JobMetadata",
+    "JobProgress",
     "JobResult",
     "JobStatus",
     "QueueCounts",
     "ResultPage",
+    "WorkerInfo",
 ]
+
+TRACEBACK_ATTRIBUTE: Final = "__queue_core_traceback__"
+"""Attribute of a failed job's exception holding the traceback its worker
+formatted (queue-core's worker and the mock's ``run_jobs`` record it; arq's
+does not). Pickle keeps it with the exception; the JSON and msgpack
+serializers carry it beside the type name and message."""
 
 ResultT_co = TypeVar("ResultT_co", covariant=True, default=Any)
 """What a job's task returns; `Any` when the job was named by a string."""
@@ -35,6 +43,41 @@ class ArqMode(StrEnum):
     embedded = "embedded"
     """A private redis-server started for this process, optionally with an
     in-process arq worker: production code paths with nothing installed."""
+
+
+@dataclass(frozen=True)
+class JobProgress:
+    """How far a running job is, as it last said with `report_progress`."""
+
+    done: float
+    """Units of work done (any unit the job chooses)."""
+
+    total: float | None
+    """Units of work in all, if the job knows."""
+
+    message: str | None
+    """What the job is doing, truncated to `PROGRESS_MESSAGE_LIMIT` characters."""
+
+    updated_at: datetime
+    """When the job reported this (timezone-aware)."""
+
+    @property
+    def fraction(self) -> float | None:
+        """``done / total``; `None` without a (non-zero) total."""
+        if not self.total:
+            return None
+        return self.done / self.total
+
+    @override
+    def __str__(self) -> str:
+        """As people read it: ``3 of 4 (75%): resizing``."""
+        fraction = self.fraction
+        text = f"{self.done:g}"
+        if self.total is not None:
+            text += f" of {self.total:g}"
+        if fraction is not None:
+            text += f" ({fraction:.0%})"
+        return text if self.message is None else f"{text}: {self.message}"
 
 
 @dataclass
@@ -67,6 +110,10 @@ class JobMetadata(Generic[ResultT_co]):
     queue_name: str
     """The queue the job belongs to."""
 
+    progress: JobProgress | None = field(default=None, kw_only=True)
+    """What the job last reported with `report_progress`, if it did (kept
+    while the job's data is, see docs/progress.md)."""
+
 
 @dataclass
 class JobResult(JobMetadata[ResultT_co]):
@@ -90,6 +137,19 @@ class JobResult(JobMetadata[ResultT_co]):
 
     Typed as the return value: check `success` before relying on the type.
     """
+
+    @property
+    def traceback(self) -> str | None:
+        """The traceback the worker recorded when the job raised.
+
+        queue-core's worker (and the mock's ``run_jobs``) record it with
+        the exception; arq's worker keeps the exception alone, so its
+        failures, and successes, have `None`.
+        """
+        if self.success:
+            return None
+        recorded = getattr(self.result, TRACEBACK_ATTRIBUTE, None)
+        return recorded if isinstance(recorded, str) else None
 
 
 @dataclass(frozen=True)
@@ -118,3 +178,47 @@ class ResultPage:
 
     cursor: str | None
     """Where the next page starts, or `None` when every result was visited."""
+
+
+@dataclass(frozen=True)
+class WorkerInfo:
+    """A worker serving a queue, as `ArqQueue.list_workers` sees it.
+
+    queue-core's workers describe themselves fully and refresh their record
+    every second; arq's workers are known only through their queue's
+    health-check record, which says when it was written and the counts,
+    and is rewritten every ``health_check_interval`` (an hour by default).
+    """
+
+    id: str
+    """The worker's id (for arq's workers, the health-check key)."""
+
+    queue_name: str
+    """The queue it serves."""
+
+    kind: str
+    """``"queue-core"``, ``"arq"``, or ``"mock"`` (a `MockArqQueue.run_jobs` call)."""
+
+    host: str | None
+    """The host it runs on; `None` for arq's workers."""
+
+    pid: int | None
+    """Its process id; `None` for arq's workers."""
+
+    started_at: datetime | None
+    """When it started; `None` for arq's workers."""
+
+    last_beat_at: datetime | None
+    """When it last wrote its record."""
+
+    running: int
+    """Jobs running now (as of its last beat)."""
+
+    complete: int
+    """Jobs it completed."""
+
+    failed: int
+    """Jobs that failed on it."""
+
+    retried: int
+    """Tries it ended to run again."""

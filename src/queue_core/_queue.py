@@ -17,7 +17,7 @@ from typing_extensions import ParamSpec, TypeVar
 
 from ._exceptions import JobNotQueued, JobResultUnavailable
 from ._jobs import JobCodec, JobSpec, PlannedJob, check_text
-from ._models import JobMetadata, JobResult, QueueCounts, ResultPage
+from ._models import JobMetadata, JobResult, QueueCounts, ResultPage, WorkerInfo
 from ._tasks import Task, TaskOptions
 from ._telemetry import client_telemetry
 
@@ -188,6 +188,39 @@ class ArqQueue(metaclass=abc.ABCMeta):
             return await self._telemetry.send(planned, self._store)
         return await self._store(planned)
 
+    async def retry_job(
+        self, job_id: str, queue_name: str | None = None
+    ) -> JobMetadata[Any]:
+        """Run a finished job again, as a new job.
+
+        The new job has a new id and the finished job's task, arguments and
+        keyword arguments, in the same queue, due now; the finished job and
+        its result stay as they were (readable until the result expires).
+        Only what arq keeps with a result can be recovered: the job's
+        ``_defer_by``, ``_defer_until``, ``_expires`` and ``_job_id`` are
+        not, and the try count starts again at 1.
+
+        Args:
+            job_id: The finished job's id.
+            queue_name: Its queue (and the new job's).
+
+        Returns:
+            The new job's metadata.
+
+        Raises:
+            JobNotFound: No job with this id is in this queue (or its
+                result was not kept).
+            JobResultUnavailable: The job has not finished.
+        """
+        name = self._resolve_queue_name(queue_name)
+        finished = await self._get_job_result(job_id, name)
+        planned = self._codec.plan(
+            finished.name, tuple(finished.args), dict(finished.kwargs), queue_name=name
+        )
+        if self._telemetry is not None:
+            return await self._telemetry.send(planned, self._store)
+        return await self._store(planned)
+
     async def enqueue_many(
         self, jobs: Iterable[JobSpec], *, queue_name: str | None = None
     ) -> list[JobMetadata | JobNotQueued]:
@@ -326,7 +359,8 @@ class ArqQueue(metaclass=abc.ABCMeta):
 
         Jobs come in the order a worker would take them. A job whose stored
         data cannot be read is left out (and logged) rather than failing the
-        listing.
+        listing. Running jobs carry their progress (`JobMetadata.progress`);
+        the others' is left unread (`None`), as is cheapest on Redis.
 
         Args:
             queue_name: The queue.
@@ -375,6 +409,23 @@ class ArqQueue(metaclass=abc.ABCMeta):
     @abc.abstractmethod
     async def queue_depth(self, queue_name: str | None = None) -> int:
         """Count a queue's unfinished jobs, as arq counts them."""
+
+    async def list_workers(self, queue_name: str | None = None) -> list[WorkerInfo]:
+        """List the workers serving a queue, oldest first.
+
+        On Redis, in one round trip: every queue-core worker (each keeps a
+        record of itself, rewritten every second and gone within 15 s of
+        its death), and arq's workers through the queue's health-check
+        record, which they share: the last one to write it is listed,
+        with what arq writes (its counts and when; no host or pid). The
+        mock lists its `MockArqQueue.run_jobs` calls serving the queue. A
+        backend that cannot see workers lists none.
+
+        Args:
+            queue_name: The queue.
+        """
+        self._resolve_queue_name(queue_name)
+        return []
 
     @abc.abstractmethod
     async def ping(self) -> bool:

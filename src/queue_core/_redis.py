@@ -13,6 +13,7 @@ from typing import Any, Final, Self
 from arq.connections import ArqRedis, RedisSettings
 from arq.constants import (
     abort_jobs_ss,
+    health_check_key_suffix,
     in_progress_key_prefix,
     job_key_prefix,
     result_key_prefix,
@@ -32,14 +33,16 @@ from ._exceptions import (
     JobResultUnavailable,
 )
 from ._jobs import JobCodec, PlannedJob, job_status
-from ._models import JobMetadata, JobResult, QueueCounts, ResultPage
+from ._models import JobMetadata, JobResult, QueueCounts, ResultPage, WorkerInfo
 from ._notify import FinishedJobs
 from ._pool import close_pool, open_pool, socket_timeout_of
+from ._progress import PROGRESS_KEY_PREFIX, decode_progress
 from ._queue import ArqQueue
-from ._signals import WAKE_LUA
+from ._signals import WAKE_LUA, WORKER_SUFFIX, WORKERS_SUFFIX
 from ._sync_counts import SyncCounter
 from ._telemetry_base import TRACE_KEY_PREFIX
 from ._wire import CommandSender, pack_evalsha
+from ._workers import health_worker, read_worker, sorted_workers
 
 __all__ = ["PREFIXES", "UNBOUNDED_CONNECTIONS", "RedisArqQueue", "Script"]
 
@@ -85,8 +88,8 @@ class Script:
 # redis-py an encoding pass, and a one-round-trip call is mostly that cost.
 # arq runs on one Redis (no cluster), where scripts may name keys freely.
 PREFIXES: Final = (
-    f"local jp, rp, ip, tp = '{job_key_prefix}', '{result_key_prefix}', "
-    f"'{in_progress_key_prefix}', '{TRACE_KEY_PREFIX}'\n"
+    f"local jp, rp, ip, tp, pp = '{job_key_prefix}', '{result_key_prefix}', "
+    f"'{in_progress_key_prefix}', '{TRACE_KEY_PREFIX}', '{PROGRESS_KEY_PREFIX}'\n"
 )
 
 # Enqueue only if the id is new, atomically: what arq does with WATCH/MULTI
@@ -97,8 +100,10 @@ PREFIXES: Final = (
 # id, payload, "<ttl ms> <score> <1 if the id is random, else 0>" (one
 # argument for three numbers: each argument costs redis-py an encoding
 # pass), and only if a trace is active its context, kept beside the job
-# with the same expiry (see _telemetry_base.py). A queued job wakes a
-# listening queue-core worker (see _signals.py).
+# with the same expiry (see _telemetry_base.py). A given id's job starts
+# with no progress: an earlier job's of that id may outlive its result
+# (see _progress.py). A queued job wakes a listening queue-core worker
+# (see _signals.py).
 _ENQUEUE: Final = Script(
     PREFIXES
     + WAKE_LUA
@@ -111,6 +116,7 @@ if not redis.call('SET', jp .. id, payload, 'PX', ttl, 'NX') then
   return 0
 end
 redis.call('ZADD', KEYS[1], score, id)
+if random == '0' then redis.call('DEL', pp .. id) end
 if ARGV[4] then redis.call('PSETEX', tp .. id, ttl, ARGV[4]) end
 wake(KEYS[1], 1)
 return 1
@@ -150,6 +156,7 @@ for i = 1, n do
   if check and redis.call('EXISTS', key, results[i]) > 0 then
     if random[i] ~= 1 or redis.call('GET', key) ~= payload then queued = 0 end
   elseif redis.call('SET', key, payload, 'PX', ttls[i], 'NX') then
+    if random[i] ~= 1 then redis.call('DEL', pp .. ids[i]) end
     if trace then redis.call('SET', tp .. ids[i], trace, 'PX', ttls[i]) end
     members[m + 1] = scores[i]
     members[m + 2] = ids[i]
@@ -172,14 +179,15 @@ _U32: Final = struct.Struct(">I")
 
 # Everything a read needs, atomically, so a job that finishes mid-read is
 # never seen as missing, in two commands (each costs the script a call into
-# Redis). KEYS: queue. ARGV: job id.
+# Redis). KEYS: queue. ARGV: job id. Returns {result, progress} once the
+# job finished, else {false, payload, score, in progress, progress}.
 _READ: Final = Script(
     PREFIXES
     + """
 local id = ARGV[1]
-local got = redis.call('MGET', rp .. id, jp .. id, ip .. id)
-if got[1] then return {got[1]} end
-return {false, got[2], redis.call('ZSCORE', KEYS[1], id), got[3] and 1 or 0}
+local got = redis.call('MGET', rp .. id, jp .. id, ip .. id, pp .. id)
+if got[1] then return {got[1], got[4]} end
+return {false, got[2], redis.call('ZSCORE', KEYS[1], id), got[3] and 1 or 0, got[4]}
 """
 )
 
@@ -204,8 +212,9 @@ return {2}
 """
 )
 
-# A page of a queue with each job's payload and in-progress flag, instead of
-# arq's one read per job. KEYS: queue. ARGV: start, stop.
+# A page of a queue with each job's payload, in-progress flag and, for a
+# running job, its progress, instead of arq's one read per job. KEYS:
+# queue. ARGV: start, stop.
 _LIST: Final = Script(
     PREFIXES
     + """
@@ -213,10 +222,12 @@ local ids = redis.call('ZRANGE', KEYS[1], ARGV[1], ARGV[2], 'WITHSCORES')
 local out = {}
 for i = 1, #ids, 2 do
   local id = ids[i]
+  local running = redis.call('EXISTS', ip .. id)
   out[#out + 1] = id
   out[#out + 1] = ids[i + 1]
   out[#out + 1] = redis.call('GET', jp .. id)
-  out[#out + 1] = redis.call('EXISTS', ip .. id)
+  out[#out + 1] = running
+  out[#out + 1] = running == 1 and redis.call('GET', pp .. id)
 end
 return out
 """
@@ -240,7 +251,24 @@ return {depth, deferred, running}
 """
 )
 
-_SCRIPTS: Final = (_ENQUEUE, _ENQUEUE_MANY, _READ, _ABORT, _LIST, _COUNT)
+# A queue's workers: the records of queue-core's workers (ids whose record
+# expired are dropped from the index) and arq's health-check record. KEYS:
+# workers index, health-check key. ARGV: now in ms, record key prefix.
+# Returns the health-check record (or false), then each worker's record.
+_WORKERS: Final = Script(
+    """
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', '(' .. ARGV[1])
+local out = {redis.call('GET', KEYS[2])}
+local ids = redis.call('ZRANGE', KEYS[1], 0, -1)
+for i = 1, #ids do
+  local record = redis.call('GET', ARGV[2] .. ids[i])
+  if record then out[#out + 1] = record else redis.call('ZREM', KEYS[1], ids[i]) end
+end
+return out
+"""
+)
+
+_SCRIPTS: Final = (_ENQUEUE, _ENQUEUE_MANY, _READ, _ABORT, _LIST, _COUNT, _WORKERS)
 
 
 def _text(value: bytes | str) -> str:
@@ -540,12 +568,19 @@ class RedisArqQueue(ArqQueue):
         return reply
 
     def _finished(
-        self, job_id: str, payload: bytes, queue_name: str
+        self,
+        job_id: str,
+        payload: bytes,
+        queue_name: str,
+        progress: bytes | None = None,
     ) -> JobResult | None:
         info = self._codec.decode_result(job_id, payload)
         if not self._codec.result_in_queue(info, queue_name):
             return None
-        return self._codec.result(job_id, info, queue_name)
+        result = self._codec.result(job_id, info, queue_name)
+        if progress is not None:
+            result.progress = decode_progress(progress)
+        return result
 
     @override
     async def get_job_metadata(
@@ -557,22 +592,27 @@ class RedisArqQueue(ArqQueue):
             done = self._codec.decode_result(job_id, reply[0])
             if not self._codec.result_in_queue(done, name):
                 raise JobNotFound(job_id)
-            return self._codec.metadata(job_id, done, JobStatus.complete, name)
-        payload, score, in_progress = reply[1], reply[2], reply[3]
-        if payload is None or score is None:
-            raise JobNotFound(job_id)
-        status = job_status(
-            has_result=False, in_progress=bool(in_progress), score=float(score)
-        )
-        info = self._codec.decode_job(job_id, payload)
-        return self._codec.metadata(job_id, info, status, name)
+            job = self._codec.metadata(job_id, done, JobStatus.complete, name)
+            progress = reply[1]
+        else:
+            payload, score, in_progress, progress = reply[1:5]
+            if payload is None or score is None:
+                raise JobNotFound(job_id)
+            status = job_status(
+                has_result=False, in_progress=bool(in_progress), score=float(score)
+            )
+            info = self._codec.decode_job(job_id, payload)
+            job = self._codec.metadata(job_id, info, status, name)
+        if progress is not None:
+            job.progress = decode_progress(progress)
+        return job
 
     @override
     async def _get_job_result(self, job_id: str, queue_name: str | None) -> JobResult:
         name = self._resolve_queue_name(queue_name)
         reply = await self._read(job_id, name)
         if reply[0] is not None:
-            result = self._finished(job_id, reply[0], name)
+            result = self._finished(job_id, reply[0], name, reply[1])
             if result is None:
                 raise JobNotFound(job_id)
             return result
@@ -652,8 +692,8 @@ class RedisArqQueue(ArqQueue):
                 [name.encode()],
                 [b"%d" % start, b"%d" % (start + count - 1)],
             )
-            rows = len(flat) // 4
-            for at in range(0, len(flat), 4):
+            rows = len(flat) // 5
+            for at in range(0, len(flat), 5):
                 job_id = _text(flat[at])
                 payload = flat[at + 2]
                 if payload is None:
@@ -671,7 +711,10 @@ class RedisArqQueue(ArqQueue):
                     score=float(flat[at + 1]),
                 )
                 if status is None or job_state == status:
-                    listed.append(self._codec.metadata(job_id, info, job_state, name))
+                    job = self._codec.metadata(job_id, info, job_state, name)
+                    if flat[at + 4] is not None:
+                        job.progress = decode_progress(flat[at + 4])
+                    listed.append(job)
             if rows < count:
                 break
             start += rows
@@ -727,20 +770,35 @@ class RedisArqQueue(ArqQueue):
             following, keys = await self._pool.scan(
                 position, match=result_key_prefix + "*", count=_SCAN_COUNT
             )
-            payloads = await self._pool.mget(keys) if keys else []
+            ids = [_text(key)[len(result_key_prefix) :] for key in keys]
+            progress = [PROGRESS_KEY_PREFIX + job_id for job_id in ids]
+            values = await self._pool.mget([*keys, *progress]) if keys else []
         matched: list[JobResult] = []
-        for key, payload in zip(keys, payloads, strict=True):
+        payloads, progresses = values[: len(keys)], values[len(keys) :]
+        for job_id, payload, progressed in zip(ids, payloads, progresses, strict=True):
             if payload is None:
                 continue
-            job_id = _text(key)[len(result_key_prefix) :]
             try:
-                result = self._finished(job_id, payload, queue_name)
+                result = self._finished(job_id, payload, queue_name, progressed)
             except JobDeserializationError:
                 logger.warning("Skipping unreadable result of job %s", job_id)
                 continue
             if result is not None:
                 matched.append(result)
         return int(following), matched
+
+    @override
+    async def list_workers(self, queue_name: str | None = None) -> list[WorkerInfo]:
+        name = self._resolve_queue_name(queue_name)
+        health_key = name + health_check_key_suffix
+        reply = await self._run(
+            _WORKERS,
+            [(name + WORKERS_SUFFIX).encode(), health_key.encode()],
+            [b"%d" % timestamp_ms(), (name + WORKER_SUFFIX).encode()],
+        )
+        found = [read_worker(name, record) for record in reply[1:]]
+        found.append(health_worker(name, health_key, reply[0]))
+        return sorted_workers(found)
 
     @override
     async def ping(self) -> bool:

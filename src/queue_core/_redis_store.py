@@ -92,6 +92,8 @@ class RedisStore(JobStore):
         """Whether the last claim left due jobs for lack of room."""
         self._lease_s = 0.0
         """How long the last claim's in-progress keys live."""
+        self.health_tag = ""
+        """Ends the health-check record: the worker's id, for listings."""
 
     async def load_scripts(self) -> None:
         """Load the worker's scripts, so no step pays for it later."""
@@ -254,7 +256,7 @@ class RedisStore(JobStore):
 
     @override
     async def record_health(self, key: str, ttl_ms: int, info: str) -> None:
-        await self._pool.psetex(key, ttl_ms, info.encode())
+        await self._pool.psetex(key, ttl_ms, (info + self.health_tag).encode())
 
     @override
     async def enqueue_cron(

@@ -15,6 +15,7 @@ from arq.utils import args_to_string, ms_to_datetime, timestamp_ms, to_ms, to_un
 from arq.utils import truncate as truncated
 from arq.worker import Function, JobExecutionFailed, Retry, RetryJob
 
+from ._failures import record_traceback
 from ._store import Claim, JobStore
 from ._telemetry_base import held_trace
 from ._worker_config import WorkerConfig
@@ -408,6 +409,7 @@ class JobRunner:
                     exc,  # noqa: TRY401 - arq's line
                     extra={"extra": extra_info},
                 )
+                record_traceback(exc)
                 result = exc
                 finish = True
                 self.jobs_failed += 1

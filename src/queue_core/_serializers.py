@@ -7,8 +7,9 @@ Give the same pair to the client (`RedisArqQueue`, `MockArqQueue`,
 ``job_deserializer``).
 
 Exceptions (a failed job's result, an aborted job's `asyncio.CancelledError`)
-travel as their type name and message and come back as `RemoteJobError`
-(`asyncio.CancelledError` stays itself, so aborts are still recognised).
+travel as their type name, message and the traceback queue-core's worker
+recorded, and come back as `RemoteJobError` (`asyncio.CancelledError` stays
+itself, so aborts are still recognised).
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ from __future__ import annotations
 import asyncio
 import json
 from typing import Any
+
+from ._models import TRACEBACK_ATTRIBUTE
 
 __all__ = [
     "RemoteJobError",
@@ -26,18 +29,34 @@ __all__ = [
 ]
 
 _EXCEPTION_KEY = "__queue_core_exception__"
+_TRACEBACK = "traceback"
+_EXCEPTION_FIELDS = (
+    frozenset({_EXCEPTION_KEY, "message"}),
+    frozenset({_EXCEPTION_KEY, "message", _TRACEBACK}),
+)
+"""The keys an encoded exception has: at least, and at most."""
 _CANCELLED = "asyncio.CancelledError"
 
 
 class RemoteJobError(Exception):
     """An exception raised in a worker, read back without pickle."""
 
-    def __init__(self, type_name: str, message: str) -> None:
+    def __init__(
+        self, type_name: str, message: str, traceback: str | None = None
+    ) -> None:
         super().__init__(f"{type_name}: {message}")
         self.type_name = type_name
         """The original exception's qualified type name."""
         self.message = message
         """The original exception's message."""
+        if traceback is not None:
+            setattr(self, TRACEBACK_ATTRIBUTE, traceback)
+
+    @property
+    def traceback(self) -> str | None:
+        """The traceback the worker recorded, if it did (`JobResult.traceback`)."""
+        recorded = getattr(self, TRACEBACK_ATTRIBUTE, None)
+        return recorded if isinstance(recorded, str) else None
 
 
 def _encode(value: object) -> object:
@@ -45,17 +64,21 @@ def _encode(value: object) -> object:
         return {_EXCEPTION_KEY: _CANCELLED, "message": str(value)}
     if isinstance(value, BaseException):
         kind = type(value)
-        return {
+        encoded = {
             _EXCEPTION_KEY: f"{kind.__module__}.{kind.__qualname__}",
             "message": str(value),
         }
+        recorded = getattr(value, TRACEBACK_ATTRIBUTE, None)
+        if isinstance(recorded, str):
+            encoded[_TRACEBACK] = recorded
+        return encoded
     msg = f"Object of type {type(value).__name__} is not serializable"
     raise TypeError(msg)
 
 
 def _decode(mapping: dict[str, Any]) -> object:
     kind = mapping.get(_EXCEPTION_KEY)
-    if kind is None or set(mapping) != {_EXCEPTION_KEY, "message"}:
+    if kind is None or not _EXCEPTION_FIELDS[0] <= set(mapping) <= _EXCEPTION_FIELDS[1]:
         return mapping
     if kind == _CANCELLED:
         return (
@@ -63,7 +86,10 @@ def _decode(mapping: dict[str, Any]) -> object:
             if mapping["message"]
             else asyncio.CancelledError()
         )
-    return RemoteJobError(kind, mapping["message"])
+    recorded = mapping.get(_TRACEBACK)
+    return RemoteJobError(
+        kind, mapping["message"], recorded if isinstance(recorded, str) else None
+    )
 
 
 def json_serializer(data: dict[str, Any]) -> bytes:

@@ -3,7 +3,8 @@
 They sit beside arq's keys, named after the queue, and cost an arq-only
 deployment nothing: clients push wake-up tokens only while a queue-core
 worker says it listens, and a finished job is announced on a pub/sub
-channel, which stores nothing.
+channel, which stores nothing. Each queue-core worker also keeps a small
+record of itself, which expires if it dies, for `ArqQueue.list_workers`.
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ __all__ = [
     "WAKE_SUFFIX",
     "WAKE_TOKENS_MAX",
     "WAKE_TTL_MS",
+    "WORKERS_SUFFIX",
+    "WORKER_SUFFIX",
 ]
 
 WAKE_SUFFIX: Final = ":queue-core:wake"
@@ -34,6 +37,16 @@ push none."""
 DONE_SUFFIX: Final = ":queue-core:done"
 """``<queue>:queue-core:done``: the pub/sub channel on which a queue-core
 worker publishes the id of each job that leaves the queue finished."""
+
+WORKERS_SUFFIX: Final = ":queue-core:workers"
+"""``<queue>:queue-core:workers``: a sorted set of the ids of the queue-core
+workers serving the queue, each scored by when its record expires; it
+expires itself when the last worker's record does."""
+
+WORKER_SUFFIX: Final = ":queue-core:worker:"
+"""``<queue>:queue-core:worker:<id>``: one worker's record (JSON: its host,
+pid, start, last beat and counts), rewritten at most once a second while it
+runs, deleted when it stops, and expiring if it dies (see `_workers`)."""
 
 WAKE_TOKENS_MAX: Final = 256
 WAKE_TTL_MS: Final = 60_000

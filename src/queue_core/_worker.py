@@ -25,7 +25,9 @@ from ._redis import UNBOUNDED_CONNECTIONS, RedisArqQueue
 from ._redis_store import REDIS_UNAVAILABLE, RedisStore
 from ._runner import JobRunner
 from ._signals import LISTENING_SUFFIX, WAKE_SUFFIX
+from ._worker_beat import WorkerBeat
 from ._worker_config import WorkerConfig, settings_values, worker_config
+from ._workers import HEALTH_TAG, new_worker_id
 
 __all__ = ["Worker", "check_health", "create_worker", "run_worker"]
 
@@ -78,6 +80,9 @@ class Worker:
         self._allow_pick_jobs = True
         self._room: asyncio.Event | None = None
         """Set while a job could start here: the wake-up listener waits on it."""
+        self.worker_id = new_worker_id()
+        """This worker's id in `ArqQueue.list_workers`."""
+        self._beat: WorkerBeat | None = None
 
     # arq's counters, live while the worker runs and kept after it stops.
 
@@ -210,6 +215,7 @@ class Worker:
         store = RedisStore(queue, timeout=self._timeout())
         await store.load_scripts()
         self._store = store
+        self._start_beating(queue, store)
         runner = JobRunner(store, config, self.ctx)
         runner.allow_pick_jobs = self._allow_pick_jobs
         if self._runner is not None:  # started again (--watch): counts go on
@@ -346,9 +352,28 @@ class Worker:
             async with asyncio.timeout(delay):
                 await wake.wait()
 
+    def _start_beating(self, queue: RedisArqQueue, store: RedisStore) -> None:
+        """Keep a record of this worker for `ArqQueue.list_workers`.
+
+        Its health-check record is tagged with its id, so a listing shows it once.
+        """
+        self._beat = WorkerBeat(
+            queue,
+            self.worker_id,
+            queue_name=self.config.queue_name,
+            poll_delay_s=self.config.poll_delay_s,
+        )
+        store.health_tag = f" {HEALTH_TAG}{self.worker_id}"
+
     async def _heart_beat(self, runner: JobRunner) -> None:
-        """As arq's ``heart_beat``: the health-check record, then cron jobs."""
+        """As arq's ``heart_beat``: the health-check record, then cron jobs.
+
+        This worker's own record comes first (at most once a second), so it
+        is listed by the time its health-check record says it runs.
+        """
         config = self.config
+        if self._beat is not None:
+            await self._beat.beat(runner)
         now = time.time()
         if now - self._last_health_check >= config.health_check_interval:
             self._last_health_check = now
@@ -437,6 +462,11 @@ class Worker:
         if queue is None:
             return
         await asyncio.gather(*self.tasks.values(), return_exceptions=True)
+        if self._beat is not None:
+            # Unreachable Redis: the record expires instead.
+            with contextlib.suppress(*REDIS_UNAVAILABLE):
+                await asyncio.shield(self._beat.leave())
+            self._beat = None
         if self._store is not None:
             await self._store.delete(self.config.health_check_key)
         if self.config.on_shutdown:

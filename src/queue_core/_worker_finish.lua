@@ -4,7 +4,8 @@
 -- or forever if `keep` is "-"); mode "d": it leaves with no result kept;
 -- mode "r": it stays queued, its score moved by `incr` ("-": unmoved).
 -- A job that leaves takes its trace context along, and is announced on the
--- queue's done channel, for waiters.
+-- queue's done channel, for waiters; its progress record lives as long as
+-- its result, or goes with the job.
 -- KEYS: queue. ARGV: job id, "<mode> <keep> <lease> <incr>", the result.
 local id = ARGV[1]
 local mode, keep, lease, incr = string.match(ARGV[2], '(%S+) (%S+) (%S+) (%S+)')
@@ -20,11 +21,15 @@ end
 if mode == 'k' then
   if keep == '-' then
     redis.call('SET', rp .. id, ARGV[3])
+    redis.call('PERSIST', pp .. id)
   else
     redis.call('SET', rp .. id, ARGV[3], 'PX', keep)
+    redis.call('PEXPIRE', pp .. id, keep)
   end
+  redis.call('DEL', yp .. id, jp .. id, tp .. id)
+else
+  redis.call('DEL', yp .. id, jp .. id, tp .. id, pp .. id)
 end
-redis.call('DEL', yp .. id, jp .. id, tp .. id)
 redis.call('ZREM', ab, id)
 redis.call('ZREM', KEYS[1], id)
 redis.call('PUBLISH', done_channel, id)

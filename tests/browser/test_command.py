@@ -111,6 +111,21 @@ def test_browse_with_allow_abort_accepts_aborts(
         assert post(url + "api/jobs/nope/abort") == 404
 
 
+def test_browse_with_allow_retry_accepts_retries_and_says_so(
+    redis_url: str, redis_settings: RedisSettings, tmp_path: Path
+) -> None:
+    del redis_settings  # empties Redis
+    log = tmp_path / "log"
+    with command("browse", "--redis-url", redis_url, "--allow-retry", log=log) as (
+        _,
+        url,
+    ):
+        assert post(url + "api/jobs/nope/retry") == 404
+        assert post(url + "api/jobs/nope/abort") == 403
+
+    assert "(retrying allowed)" in log.read_text()
+
+
 def test_demo_browse_keeps_the_worker_running_jobs_until_interrupted(
     tmp_path: Path,
 ) -> None:

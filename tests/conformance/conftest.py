@@ -10,15 +10,16 @@ from __future__ import annotations
 
 import asyncio
 import subprocess
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
+from pathlib import Path
+from typing import Any, TypeVar
 
 import pytest
 from arq.connections import RedisSettings
-from arq.utils import timestamp_ms, to_ms
+from arq.utils import import_string, timestamp_ms, to_ms
 from redis.asyncio import Redis
 
 from queue_core import (
@@ -39,6 +40,29 @@ WORK_QUEUE = "conformance:work"
 
 WAIT = 20.0
 """Longest any test waits for a worker, in seconds."""
+
+T = TypeVar("T")
+
+
+async def until(read: Callable[[], Awaitable[T]], done: Callable[[T], bool]) -> T:
+    """Read until what is read is ``done`` (failing after `WAIT`); the last read."""
+    async with asyncio.timeout(WAIT):
+        while True:
+            value = await read()
+            if done(value):
+                return value
+            await asyncio.sleep(0.02)
+
+
+def settings_path(name: str) -> str:
+    """Where settings named in a test live: a bare name is in tests/workers.py,
+    a dotted one is a path (``tests.progress_workers.ProgressSettings``)."""
+    return name if "." in name else f"tests.workers.{name}"
+
+
+def settings_object(name: str) -> Any:
+    """The settings `settings_path` names, for the mock's ``run_jobs``."""
+    return import_string(settings_path(name))
 
 
 @dataclass
@@ -106,8 +130,9 @@ class Backend:
     async def running(
         self, settings: str, *, advance: float | timedelta = 0
     ) -> AsyncIterator[None]:
-        """Run the jobs on `workers.RUN_QUEUE` with ``tests.workers.<settings>``
-        while the block runs, then until none is due within ``advance``.
+        """Run the jobs on `workers.RUN_QUEUE` with the named settings (see
+        `settings_path`) while the block runs, then until none is due within
+        ``advance``.
 
         The mock: `MockArqQueue.run_jobs` in a task. Redis: a real worker
         with those settings, stopped once no job is due within ``advance``
@@ -115,7 +140,7 @@ class Backend:
         """
         if self.mock is not None:
             run = asyncio.create_task(
-                self.mock.run_jobs(getattr(workers, settings), advance=advance)
+                self.mock.run_jobs(settings_object(settings), advance=advance)
             )
             try:
                 yield
@@ -147,7 +172,7 @@ class Backend:
         the failure said (the exception, or the worker's output)."""
         if self.mock is not None:
             with pytest.raises(Exception) as raised:  # noqa: PT011 - any failure
-                await self.mock.run_jobs(getattr(workers, settings))
+                await self.mock.run_jobs(settings_object(settings))
             return str(raised.value)
         assert self.run_settings_worker_to_exit is not None
         ended = await asyncio.to_thread(self.run_settings_worker_to_exit, settings)
@@ -219,7 +244,7 @@ async def backend_for(
             redis_url,
             workers.RUN_QUEUE,
             tmp_path_factory.mktemp("worker"),
-            settings_path=f"tests.workers.{name}",
+            settings_path=settings_path(name),
             program=executor,
         )
         extra_workers.append(worker)
@@ -229,7 +254,7 @@ async def backend_for(
         return run_worker_to_exit(
             redis_url,
             workers.RUN_QUEUE,
-            f"tests.workers.{name}",
+            settings_path(name),
             timeout=WAIT,
             program=executor,
         )
@@ -252,12 +277,37 @@ async def backend_for(
             worker.stop()
 
 
+EXECUTORS = ["mock", "arq", "queue-core"]
+"""What runs jobs: the mock's ``run_jobs``, or real worker processes of arq's
+or queue-core's on real Redis. A module runs each of its tests with all
+three with ``pytestmark = pytest.mark.parametrize("backend", EXECUTORS,
+indirect=True)``."""
+
+
 @pytest.fixture(params=["mock", "redis"])
 async def backend(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> AsyncIterator[Backend]:
     """Each conformance test runs once on the mock and once on real Redis
-    (with arq's workers)."""
-    executor = "mock" if request.param == "mock" else "arq"
+    (with arq's workers), or with each of the `EXECUTORS` given."""
+    executor = "arq" if request.param == "redis" else request.param
     async with backend_for(request, tmp_path_factory, executor) as made:
         yield made
+
+
+@dataclass(frozen=True)
+class Gate:
+    """A file that jobs of tests/progress_workers.py wait for."""
+
+    path: str
+    """What to pass to the job."""
+
+    def open(self) -> None:
+        """Let the waiting jobs go on."""
+        Path(self.path).touch()
+
+
+@pytest.fixture
+def gate(tmp_path: Path) -> Gate:
+    """A closed `Gate`, for jobs that must run until the test says."""
+    return Gate(str(tmp_path / "gate"))

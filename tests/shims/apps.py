@@ -11,6 +11,8 @@ The API (the same in all three):
   or 409 while the job is unfinished; ``wait=true`` waits for it in the
   handler, on the app's own event loop.
 - ``DELETE /jobs/{id}[?queue_name=Q]``: 204 once aborted, or 404.
+- ``POST /jobs/{id}/retry[?queue_name=Q]``: 202 ``{"job_id", "retry_of"}``
+  for the finished job run again, 404, or 409 while it is unfinished.
 
 What the handlers do with the queue is written once, below; each framework
 only gets the queue and the parameters its own way and sends the reply.
@@ -97,6 +99,17 @@ async def abort(queue: ArqQueue, job_id: str, queue_name: str | None) -> Reply:
     return NOT_FOUND
 
 
+async def retry(queue: ArqQueue, job_id: str, queue_name: str | None) -> Reply:
+    """``POST /jobs/{id}/retry``."""
+    try:
+        job = await queue.retry_job(job_id, queue_name)
+    except JobNotFound:
+        return NOT_FOUND
+    except JobResultUnavailable:
+        return Reply(409, {"detail": "not finished"})
+    return Reply(202, {"job_id": job.id, "retry_of": job_id})
+
+
 async def post_job(
     client: AsyncClient, task: str, *args: object, queue_name: str | None = None
 ) -> str:
@@ -145,6 +158,15 @@ async def _starlette_result(request: Request) -> Response:
     return _starlette_response(reply)
 
 
+async def _starlette_retry(request: Request) -> Response:
+    reply = await retry(
+        get_arq_queue(request),
+        request.path_params["job_id"],
+        request.query_params.get("queue_name"),
+    )
+    return _starlette_response(reply)
+
+
 def starlette_app(
     lifespan: Lifespan[Starlette] | None, *routes: BaseRoute
 ) -> Starlette:
@@ -155,6 +177,7 @@ def starlette_app(
             Route("/jobs", _starlette_post, methods=["POST"]),
             Route("/jobs/{job_id}", _starlette_job, methods=["GET", "DELETE"]),
             Route("/jobs/{job_id}/result", _starlette_result, methods=["GET"]),
+            Route("/jobs/{job_id}/retry", _starlette_retry, methods=["POST"]),
             *routes,
         ],
     )
@@ -199,6 +222,12 @@ def fastapi_app(lifespan: Lifespan[FastAPI] | None) -> FastAPI:
     ) -> Response:
         return _starlette_response(await abort(arq_queue, job_id, queue_name))
 
+    @app.post("/jobs/{job_id}/retry")
+    async def retry_job(
+        arq_queue: ArqQueueDep, job_id: str, queue_name: str | None = None
+    ) -> Response:
+        return _starlette_response(await retry(arq_queue, job_id, queue_name))
+
     return app
 
 
@@ -242,6 +271,15 @@ async def _litestar_result(
     return _litestar_response(reply)
 
 
+@post("/jobs/{job_id:str}/retry")
+async def _litestar_retry(
+    arq_queue: NamedDependency[ArqQueue],
+    job_id: FromPath[str],
+    queue_name: FromQuery[str | None] = None,
+) -> LitestarResponse[Any]:
+    return _litestar_response(await retry(arq_queue, job_id, queue_name))
+
+
 def litestar_app(
     config: ArqConfig, *handlers: ControllerRouterHandler, **options: Any
 ) -> Litestar:
@@ -251,6 +289,7 @@ def litestar_app(
             _litestar_post,
             _litestar_job,
             _litestar_result,
+            _litestar_retry,
             *handlers,
         ],
         plugins=[ArqPlugin(config)],

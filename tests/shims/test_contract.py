@@ -84,6 +84,56 @@ async def test_aborting_a_queued_job_completes_it_as_cancelled(
     assert again.status_code == 404
 
 
+async def test_a_handler_retries_a_failed_job_through_the_apps_queue(
+    shim: Shim, mocked_app: Any, mock_arq_queue: MockArqQueue
+) -> None:
+    async with shim.client(mocked_app) as client:
+        job_id = await post_job(client, "fail", "boom")
+        unfinished = await client.post(f"/jobs/{job_id}/retry")
+        await mock_arq_queue.set_complete(
+            job_id, result=workers.TaskFailedError("boom"), success=False
+        )
+        retried = await client.post(f"/jobs/{job_id}/retry")
+        old = await client.get(f"/jobs/{job_id}/result")
+        unknown = await client.post("/jobs/no-such-job/retry")
+
+    assert unfinished.status_code == 409
+    assert retried.status_code == 202
+    new_id = retried.json()["job_id"]
+    assert retried.json() == {"job_id": new_id, "retry_of": job_id}
+    new = await mock_arq_queue.get_job_metadata(new_id)
+    assert (new.name, new.args, new.kwargs) == ("fail", ("boom",), {})
+    assert old.json() == {"success": False, "result": "TaskFailedError"}
+    assert unknown.status_code == 404
+
+
+@pytest.mark.redis
+@pytest.mark.worker
+async def test_production_mode_retries_a_failed_job_on_a_real_worker(
+    shim: Shim,
+    redis_settings: RedisSettings,
+    arq_worker: Callable[..., WorkerProcess],
+) -> None:
+    arq_worker(program="queue-core")
+    app = shim.make_app(mode=ArqMode.production, redis_settings=redis_settings)
+    async with shim.client(app) as client:
+        job_id = await post_job(client, "fail", "boom")
+        failed = await client.get(f"/jobs/{job_id}/result", params={"wait": "true"})
+        retried = await client.post(f"/jobs/{job_id}/retry")
+        new_id = retried.json()["job_id"]
+        again = await client.get(f"/jobs/{new_id}/result", params={"wait": "true"})
+
+    assert (
+        failed.json()
+        == again.json()
+        == {
+            "success": False,
+            "result": "TaskFailedError",
+        }
+    )
+    assert new_id != job_id
+
+
 async def test_an_unknown_id_or_another_queue_name_is_not_found(
     shim: Shim, mocked_app: Any
 ) -> None:

@@ -15,6 +15,7 @@ from queue_core._cli import (
     _job_commands,
     _stats_command,
     _worker_command,
+    _workers_command,
 )
 from queue_core._cli._app import PASSWORD_ENV, SERIALIZER_ENV, URL_ENV, cli
 from queue_core._exceptions import ExitCode
@@ -27,6 +28,7 @@ _COMMANDS: tuple[object, ...] = (
     _job_commands,
     _stats_command,
     _worker_command,
+    _workers_command,
 )
 """Modules imported for the commands they register on `cli`."""
 

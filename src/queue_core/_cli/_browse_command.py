@@ -75,6 +75,7 @@ async def serve_browser(
     port: int,
     queue_names: Sequence[str] | None = None,
     allow_abort: bool = False,
+    allow_retry: bool = False,
     title: str = "Jobs",
 ) -> None:
     """Serve a `JobBrowser` over ``queue`` on 127.0.0.1 until Ctrl-C."""
@@ -84,7 +85,11 @@ async def serve_browser(
     from queue_browser import JobBrowser  # noqa: PLC0415
 
     browser = JobBrowser(
-        queue, queue_names=queue_names, allow_abort=allow_abort, title=title
+        queue,
+        queue_names=queue_names,
+        allow_abort=allow_abort,
+        allow_retry=allow_retry,
+        title=title,
     )
 
     class Server(uvicorn.Server):
@@ -106,7 +111,12 @@ async def serve_browser(
         msg = f"cannot serve on {_HOST}:{port}: {exc.strerror or exc}"
         raise _Failure(msg) from None
     bound = listener.getsockname()[1]
-    mode = "aborting allowed" if allow_abort else "read-only"
+    allowed = [
+        what
+        for what, on in (("aborting", allow_abort), ("retrying", allow_retry))
+        if on
+    ]
+    mode = f"{' and '.join(allowed)} allowed" if allowed else "read-only"
     click.echo(
         f"Job browser at http://{_HOST}:{bound}/ ({mode}); Ctrl-C to stop", err=True
     )
@@ -133,7 +143,14 @@ async def serve_browser(
     is_flag=True,
     help="Offer an abort button (the browser is read-only without it).",
 )
-def browse(more_queues: tuple[str, ...], port: int, allow_abort: bool) -> None:
+@click.option(
+    "--allow-retry",
+    is_flag=True,
+    help="Offer a retry button on finished jobs.",
+)
+def browse(
+    more_queues: tuple[str, ...], port: int, allow_abort: bool, allow_retry: bool
+) -> None:
     """Serve the job browser for a queue on 127.0.0.1 until Ctrl-C.
 
     A web page with each queue's depth, running and deferred jobs, a chart
@@ -146,7 +163,11 @@ def browse(more_queues: tuple[str, ...], port: int, allow_abort: bool) -> None:
 
     async def action(queue: ArqQueue) -> None:
         await serve_browser(
-            queue, port=port, queue_names=names, allow_abort=allow_abort
+            queue,
+            port=port,
+            queue_names=names,
+            allow_abort=allow_abort,
+            allow_retry=allow_retry,
         )
 
     _run(action)

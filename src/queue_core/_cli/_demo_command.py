@@ -173,8 +173,8 @@ def _print_demo(report: DemoReport, options: _Options) -> None:
     "--browse",
     is_flag=True,
     help=(
-        "Then serve the job browser (aborting allowed), with Redis and the "
-        "worker kept running and new jobs coming, until Ctrl-C."
+        "Then serve the job browser (aborting and retrying allowed), with "
+        "Redis and the worker kept running and new jobs coming, until Ctrl-C."
     ),
 )
 @click.option(
@@ -212,7 +212,11 @@ def demo(count: int, timeout: float, browse: bool, arq_worker: bool, port: int) 
                 timeout=timeout,
                 arq_worker=arq_worker,
                 then=(
-                    (lambda queue: serve_browser(queue, port=port, allow_abort=True))
+                    (
+                        lambda queue: serve_browser(
+                            queue, port=port, allow_abort=True, allow_retry=True
+                        )
+                    )
                     if browse
                     else None
                 ),

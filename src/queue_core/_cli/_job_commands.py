@@ -1,4 +1,4 @@
-"""Commands on one job or one queue's jobs: enqueue, status, result, abort, jobs."""
+"""Commands on one job or a queue's jobs: enqueue, status, result, abort, retry."""
 
 from __future__ import annotations
 
@@ -24,14 +24,16 @@ from queue_core._cli._app import (
 )
 from queue_core._cli._output import (
     _clip,
+    _echo_fields,
     _echo_json,
     _echo_table,
     _job_document,
+    _job_fields,
     _print_job,
     _show,
     _when,
 )
-from queue_core._exceptions import ExitCode
+from queue_core._exceptions import ExitCode, JobResultUnavailable
 from queue_core._models import JobMetadata, JobResult, JobStatus
 from queue_core._queue import ArqQueue
 from queue_core._redis import RedisArqQueue
@@ -250,6 +252,32 @@ def abort(job_id: str, timeout: float) -> None:
         _echo_json({"id": job.id, "queue_name": job.queue_name, "aborted": True})
     else:
         click.echo(f"Aborted job {job.id} ({job.name}) in queue {job.queue_name}.")
+
+
+@cli.command()
+@click.argument("job_id")
+@_queue_options
+@_json_option
+def retry(job_id: str) -> None:
+    """Run a finished job again, as a new job.
+
+    The new job has the finished job's task, arguments and keyword arguments,
+    in the same queue, due now; the finished job's result stays readable.
+    Exits 3 if there is no such job, 4 if it has not finished.
+    """
+
+    async def again(queue: RedisArqQueue) -> JobMetadata:
+        try:
+            return await queue.retry_job(job_id)
+        except JobResultUnavailable:
+            msg = f"job {job_id} has not finished, so there is nothing to retry"
+            raise _NoResult(msg) from None
+
+    job = _run(again)
+    if _options().as_json:
+        _echo_json({**_job_document(job), "retry_of": job_id})
+    else:
+        _echo_fields([*_job_fields(job), ("Retry of", job_id)])
 
 
 @cli.command()

@@ -6,6 +6,7 @@ import dataclasses
 import enum
 import json
 import math
+import re
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, Final
@@ -15,7 +16,7 @@ import click
 from queue_core._cli._app import (
     _options,
 )
-from queue_core._models import JobMetadata, JobResult
+from queue_core._models import JobMetadata, JobProgress, JobResult
 from queue_core._serializers import (
     RemoteJobError,
 )
@@ -32,8 +33,25 @@ def _type_name(exc: BaseException) -> str:
     return f"{kind.__module__}.{kind.__qualname__}"
 
 
+_CONTROL: Final = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+"""Characters a terminal would act on rather than show (all but tab and
+newline): a failed job's text is the job's, not ours."""
+
+_MESSAGE_LIMIT: Final = 1000
+"""Longest error message shown, in characters."""
+
+NO_TRACEBACK: Final = "no traceback recorded (arq's worker keeps none)"
+
+
+def _printable(text: str) -> str:
+    """Text with control characters escaped (ESC as a backslash, x1b)."""
+    return _CONTROL.sub(lambda found: f"\\x{ord(found[0]):02x}", text)
+
+
 def _error_text(exc: BaseException) -> str:
     message = exc.message if isinstance(exc, RemoteJobError) else str(exc)
+    if len(message) > _MESSAGE_LIMIT:
+        message = message[: _MESSAGE_LIMIT - 1] + "…"
     return f"{_type_name(exc)}: {message}" if message else _type_name(exc)
 
 
@@ -60,14 +78,26 @@ def _scalar(value: Any) -> Any:
     if isinstance(value, BaseException):
         message = value.message if isinstance(value, RemoteJobError) else str(value)
         return {"type": _type_name(value), "message": message}
+    if isinstance(value, JobProgress):
+        return {
+            "done": value.done,
+            "total": value.total,
+            "message": value.message,
+            "fraction": value.fraction,
+            "updated_at": value.updated_at.isoformat(),
+        }
     return repr(value)
 
 
 def _job_document(job: JobMetadata) -> dict[str, Any]:
-    return {
+    """A job's fields; a result's also its ``traceback`` (`None` unless recorded)."""
+    document = {
         field.name: _jsonable(getattr(job, field.name))
         for field in dataclasses.fields(job)
     }
+    if isinstance(job, JobResult):
+        document["traceback"] = job.traceback
+    return document
 
 
 def _echo_json(document: Any) -> None:
@@ -102,10 +132,21 @@ def _echo_table(
         click.echo("  ".join(cells).rstrip())
 
 
-def _echo_fields(fields: Sequence[tuple[str, str]]) -> None:
+def _echo_fields(
+    fields: Sequence[tuple[str, str]], *, multiline: frozenset[str] = frozenset()
+) -> None:
+    """Aligned ``name  value`` lines.
+
+    A value named in ``multiline`` keeps its lines, indented under the first;
+    any other is put on one line.
+    """
     width = max(len(name) for name, _ in fields)
     for name, value in fields:
-        click.echo(f"{name.ljust(width)}  {' '.join(value.splitlines())}")
+        if name in multiline:
+            indent = "\n" + " " * (width + 2)
+            click.echo(f"{name.ljust(width)}  {indent.join(value.splitlines())}")
+        else:
+            click.echo(f"{name.ljust(width)}  {' '.join(value.splitlines())}")
 
 
 def _job_fields(job: JobMetadata) -> list[tuple[str, str]]:
@@ -118,15 +159,24 @@ def _job_fields(job: JobMetadata) -> list[tuple[str, str]]:
         ("Kwargs", _show(job.kwargs)),
         ("Enqueued", _when(job.enqueue_time)),
     ]
+    if job.progress is not None:
+        progress = _printable(str(job.progress))
+        fields.append(
+            ("Progress", f"{progress} (reported {_when(job.progress.updated_at)})")
+        )
     if isinstance(job, JobResult):
         fields += [
             ("Started", _when(job.start_time)),
             ("Finished", _when(job.finish_time)),
             ("Success", "yes" if job.success else "no"),
-            ("Result", _show(job.result))
-            if job.success
-            else ("Error", _error_text(job.result)),
         ]
+        if job.success:
+            fields.append(("Result", _show(job.result)))
+        else:
+            fields += [
+                ("Error", _printable(_error_text(job.result))),
+                ("Traceback", _printable(job.traceback or NO_TRACEBACK)),
+            ]
     return fields
 
 
@@ -134,4 +184,4 @@ def _print_job(job: JobMetadata) -> None:
     if _options().as_json:
         _echo_json(_job_document(job))
     else:
-        _echo_fields(_job_fields(job))
+        _echo_fields(_job_fields(job), multiline=frozenset({"Traceback"}))
