@@ -29,7 +29,7 @@ from ._exceptions import JobNotFound, JobNotQueued, JobResultUnavailable
 from ._jobs import JobSpec
 from ._models import JobResult
 from ._redis import RedisArqQueue
-from ._signals import LISTENING_SUFFIX, WAKE_SUFFIX
+from ._signals import HEALTH_COPY_SUFFIX, LISTENING_SUFFIX, WAKE_SUFFIX
 
 __all__ = [
     "DEFER_SECONDS",
@@ -406,6 +406,7 @@ async def _delete_keys(
         queue_name + health_check_key_suffix,
         queue_name + LISTENING_SUFFIX,
         queue_name + WAKE_SUFFIX,
+        queue_name + HEALTH_COPY_SUFFIX,
     ]
     for job_id in job_ids:
         keys += [

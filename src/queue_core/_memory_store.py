@@ -297,7 +297,9 @@ class MemoryStore(JobStore):
         )
 
     @override
-    async def record_health(self, key: str, ttl_ms: int, info: str) -> None:
+    async def record_health(
+        self, queue_name: str, key: str, ttl_ms: int, info: str
+    ) -> None:
         """The mock has no health-check key: nothing reads one."""
 
     @override

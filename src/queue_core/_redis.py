@@ -38,7 +38,7 @@ from ._notify import FinishedJobs
 from ._pool import close_pool, open_pool, socket_timeout_of
 from ._progress import PROGRESS_KEY_PREFIX, decode_progress
 from ._queue import ArqQueue
-from ._signals import WAKE_LUA, WORKER_SUFFIX, WORKERS_SUFFIX
+from ._signals import HEALTH_COPY_SUFFIX, WAKE_LUA, WORKER_SUFFIX, WORKERS_SUFFIX
 from ._sync_counts import SyncCounter
 from ._telemetry_base import TRACE_KEY_PREFIX
 from ._wire import CommandSender, pack_evalsha
@@ -252,13 +252,14 @@ return {depth, deferred, running}
 )
 
 # A queue's workers: the records of queue-core's workers (ids whose record
-# expired are dropped from the index) and arq's health-check record. KEYS:
-# workers index, health-check key. ARGV: now in ms, record key prefix.
-# Returns the health-check record (or false), then each worker's record.
+# expired are dropped from the index) and arq's health-check record, with
+# the copy of the one a queue-core worker wrote last. KEYS: workers index,
+# health-check key, its copy. ARGV: now in ms, record key prefix. Returns
+# the health-check record and the copy (each or false), then each worker's.
 _WORKERS: Final = Script(
     """
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', '(' .. ARGV[1])
-local out = {redis.call('GET', KEYS[2])}
+local out = {redis.call('GET', KEYS[2]), redis.call('GET', KEYS[3])}
 local ids = redis.call('ZRANGE', KEYS[1], 0, -1)
 for i = 1, #ids do
   local record = redis.call('GET', ARGV[2] .. ids[i])
@@ -793,11 +794,15 @@ class RedisArqQueue(ArqQueue):
         health_key = name + health_check_key_suffix
         reply = await self._run(
             _WORKERS,
-            [(name + WORKERS_SUFFIX).encode(), health_key.encode()],
+            [
+                (name + WORKERS_SUFFIX).encode(),
+                health_key.encode(),
+                (name + HEALTH_COPY_SUFFIX).encode(),
+            ],
             [b"%d" % timestamp_ms(), (name + WORKER_SUFFIX).encode()],
         )
-        found = [read_worker(name, record) for record in reply[1:]]
-        found.append(health_worker(name, health_key, reply[0]))
+        found = [read_worker(name, record) for record in reply[2:]]
+        found.append(health_worker(name, health_key, reply[0], reply[1]))
         return sorted_workers(found)
 
     @override

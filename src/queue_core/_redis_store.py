@@ -20,7 +20,7 @@ from typing_extensions import override
 
 from ._exceptions import JobNotQueued
 from ._redis import PREFIXES, RedisArqQueue, Script
-from ._signals import DONE_SUFFIX, WAKE_SUFFIX
+from ._signals import DONE_SUFFIX, HEALTH_COPY_SUFFIX, WAKE_SUFFIX
 from ._store import Claim, JobStore
 from ._wire import CommandSender, pack_evalsha
 
@@ -92,8 +92,6 @@ class RedisStore(JobStore):
         """Whether the last claim left due jobs for lack of room."""
         self._lease_s = 0.0
         """How long the last claim's in-progress keys live."""
-        self.health_tag = ""
-        """Ends the health-check record: the worker's id, for listings."""
 
     async def load_scripts(self) -> None:
         """Load the worker's scripts, so no step pays for it later."""
@@ -255,8 +253,14 @@ class RedisStore(JobStore):
         return int(await self._pool.zcard(queue_name))
 
     @override
-    async def record_health(self, key: str, ttl_ms: int, info: str) -> None:
-        await self._pool.psetex(key, ttl_ms, (info + self.health_tag).encode())
+    async def record_health(
+        self, queue_name: str, key: str, ttl_ms: int, info: str
+    ) -> None:
+        # The copy tells listings the record is a queue-core worker's.
+        async with self._pool.pipeline(transaction=True) as pipe:
+            pipe.psetex(key, ttl_ms, info.encode())
+            pipe.psetex(queue_name + HEALTH_COPY_SUFFIX, ttl_ms, info.encode())
+            await pipe.execute()
 
     @override
     async def enqueue_cron(
@@ -276,6 +280,6 @@ class RedisStore(JobStore):
                 _defer_until=defer_until,
             )
 
-    async def delete(self, key: str) -> None:
-        """Delete a key (the worker's health-check record when it stops)."""
-        await asyncio.shield(self._pool.delete(key))
+    async def delete(self, *keys: str) -> None:
+        """Delete keys (the worker's health-check record when it stops)."""
+        await asyncio.shield(self._pool.delete(*keys))

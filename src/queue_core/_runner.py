@@ -186,21 +186,28 @@ class JobRunner:
         if enqueues:
             await asyncio.gather(*enqueues)
 
-    async def record_health(self) -> None:
+    async def health_record(self) -> str:
+        """This worker's health-check record now, in arq's format."""
+        return health_info(
+            complete=self.jobs_complete,
+            failed=self.jobs_failed,
+            retried=self.jobs_retried,
+            ongoing=sum(not task.done() for task in self.tasks.values()),
+            queued=await self.store.queued(self.config.queue_name),
+        )
+
+    async def record_health(self, info: str | None = None) -> None:
         """Write arq's health-check record; log it when its counts changed.
 
         As arq: the first record is not logged, nor one like the last.
         """
         config = self.config
-        info = health_info(
-            complete=self.jobs_complete,
-            failed=self.jobs_failed,
-            retried=self.jobs_retried,
-            ongoing=sum(not task.done() for task in self.tasks.values()),
-            queued=await self.store.queued(config.queue_name),
-        )
+        if info is None:
+            info = await self.health_record()
         ttl_ms = int((config.health_check_interval + 1) * 1000)
-        await self.store.record_health(config.health_check_key, ttl_ms, info)
+        await self.store.record_health(
+            config.queue_name, config.health_check_key, ttl_ms, info
+        )
         counts = info[info.index("j_complete=") :]
         if self._last_health_counts is not None and counts != self._last_health_counts:
             logger.info("recording health: %s", info)

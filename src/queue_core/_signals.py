@@ -13,6 +13,7 @@ from typing import Final
 
 __all__ = [
     "DONE_SUFFIX",
+    "HEALTH_COPY_SUFFIX",
     "LISTENING_SUFFIX",
     "WAKE_LUA",
     "WAKE_SUFFIX",
@@ -47,6 +48,11 @@ WORKER_SUFFIX: Final = ":queue-core:worker:"
 """``<queue>:queue-core:worker:<id>``: one worker's record (JSON: its host,
 pid, start, last beat and counts), rewritten at most once a second while it
 runs, deleted when it stops, and expiring if it dies (see `_workers`)."""
+
+HEALTH_COPY_SUFFIX: Final = ":queue-core:health"
+"""``<queue>:queue-core:health``: a copy of the health-check record a
+queue-core worker wrote last, with the same expiry, so that a listing tells
+it from an arq worker's (the record itself keeps arq's format)."""
 
 WAKE_TOKENS_MAX: Final = 256
 WAKE_TTL_MS: Final = 60_000

@@ -98,7 +98,9 @@ class JobStore(ABC):
         """How many jobs the queue holds, due or not (arq's ZCARD)."""
 
     @abstractmethod
-    async def record_health(self, key: str, ttl_ms: int, info: str) -> None:
+    async def record_health(
+        self, queue_name: str, key: str, ttl_ms: int, info: str
+    ) -> None:
         """Write the worker's health-check record, in arq's format."""
 
     @abstractmethod

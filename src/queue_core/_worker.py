@@ -24,10 +24,10 @@ from ._pool import close_pool, open_pool, socket_timeout_of
 from ._redis import UNBOUNDED_CONNECTIONS, RedisArqQueue
 from ._redis_store import REDIS_UNAVAILABLE, RedisStore
 from ._runner import JobRunner
-from ._signals import LISTENING_SUFFIX, WAKE_SUFFIX
+from ._signals import HEALTH_COPY_SUFFIX, LISTENING_SUFFIX, WAKE_SUFFIX
 from ._worker_beat import WorkerBeat
 from ._worker_config import WorkerConfig, settings_values, worker_config
-from ._workers import HEALTH_TAG, new_worker_id
+from ._workers import new_worker_id
 
 __all__ = ["Worker", "check_health", "create_worker", "run_worker"]
 
@@ -215,7 +215,7 @@ class Worker:
         store = RedisStore(queue, timeout=self._timeout())
         await store.load_scripts()
         self._store = store
-        self._start_beating(queue, store)
+        self._start_beating(queue)
         runner = JobRunner(store, config, self.ctx)
         runner.allow_pick_jobs = self._allow_pick_jobs
         if self._runner is not None:  # started again (--watch): counts go on
@@ -352,10 +352,12 @@ class Worker:
             async with asyncio.timeout(delay):
                 await wake.wait()
 
-    def _start_beating(self, queue: RedisArqQueue, store: RedisStore) -> None:
+    def _start_beating(self, queue: RedisArqQueue) -> None:
         """Keep a record of this worker for `ArqQueue.list_workers`.
 
-        Its health-check record is tagged with its id, so a listing shows it once.
+        Its health-check record has a copy beside it (see `_signals`), so a
+        listing tells that record from an arq worker's and shows the worker
+        once.
         """
         self._beat = WorkerBeat(
             queue,
@@ -363,21 +365,24 @@ class Worker:
             queue_name=self.config.queue_name,
             poll_delay_s=self.config.poll_delay_s,
         )
-        store.health_tag = f" {HEALTH_TAG}{self.worker_id}"
 
     async def _heart_beat(self, runner: JobRunner) -> None:
         """As arq's ``heart_beat``: the health-check record, then cron jobs.
 
-        This worker's own record comes first (at most once a second), so it
-        is listed by the time its health-check record says it runs.
+        This worker's own record comes first (at most once a second, and
+        before each health-check record), so it is listed by the time its
+        health-check record says it runs.
         """
         config = self.config
-        if self._beat is not None:
-            await self._beat.beat(runner)
         now = time.time()
+        health = None
         if now - self._last_health_check >= config.health_check_interval:
             self._last_health_check = now
-            await runner.record_health()
+            health = await runner.health_record()
+        if self._beat is not None:
+            await self._beat.beat(runner, now=health is not None)
+        if health is not None:
+            await runner.record_health(health)
         if config.cron_jobs:
             await runner.run_cron(
                 datetime.now(tz=config.timezone),
@@ -468,7 +473,10 @@ class Worker:
                 await asyncio.shield(self._beat.leave())
             self._beat = None
         if self._store is not None:
-            await self._store.delete(self.config.health_check_key)
+            await self._store.delete(
+                self.config.health_check_key,
+                self.config.queue_name + HEALTH_COPY_SUFFIX,
+            )
         if self.config.on_shutdown:
             await self.config.on_shutdown(self.ctx)
         await close_pool(queue.pool)

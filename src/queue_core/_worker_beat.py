@@ -65,12 +65,17 @@ class WorkerBeat:
         self._started_ms = timestamp_ms()
         self._last = float("-inf")
 
-    async def beat(self, runner: JobRunner) -> None:
-        """Rewrite the record, unless it was less than a second ago."""
-        now = time.monotonic()
-        if now - self._last < BEAT_INTERVAL_S:
+    async def beat(self, runner: JobRunner, *, now: bool = False) -> None:
+        """Rewrite the record, unless it was less than a second ago.
+
+        Args:
+            runner: The worker's runner, for its counts.
+            now: Rewrite it even so (the health-check record is due).
+        """
+        moment = time.monotonic()
+        if not now and moment - self._last < BEAT_INTERVAL_S:
             return
-        self._last = now
+        self._last = moment
         now_ms = timestamp_ms()
         record = worker_record(
             self._id.decode(),

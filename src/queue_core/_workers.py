@@ -4,9 +4,10 @@ A queue-core worker keeps ``<queue>:queue-core:worker:<id>`` (see
 `_signals`): a JSON record of itself, rewritten at most every
 `BEAT_INTERVAL_S` from its loop, expiring `worker_ttl_ms` after the last
 write. arq's workers write only ``<queue>:health-check``, in arq's format;
-a queue-core worker writes that record too (for ``arq --check``), tagged
-with `HEALTH_TAG` and its id, so a listing shows it once, from its own
-record.
+a queue-core worker writes that record too, in the same format (for ``arq
+--check`` and operators' parsers), and beside it a copy (see `_signals`):
+a health-check record equal to its copy is a queue-core worker's, and a
+listing shows that worker once, from its own record.
 """
 
 from __future__ import annotations
@@ -26,7 +27,6 @@ from ._models import WorkerInfo
 
 __all__ = [
     "BEAT_INTERVAL_S",
-    "HEALTH_TAG",
     "WORKER_TTL_MIN_S",
     "health_worker",
     "new_worker_id",
@@ -43,13 +43,9 @@ WORKER_TTL_MIN_S: Final = 15.0
 """Shortest life of a worker's record after its last write: a worker that
 died drops out of listings this long (or three ``poll_delay``) after."""
 
-HEALTH_TAG: Final = "queue-core="
-"""Ends the health-check record a queue-core worker writes, before its id."""
-
 _HEALTH: Final = re.compile(
     r"(?P<when>\S+ \S+) j_complete=(?P<complete>\d+) j_failed=(?P<failed>\d+) "
     r"j_retried=(?P<retried>\d+) j_ongoing=(?P<ongoing>\d+) queued=\d+"
-    rf"(?: {HEALTH_TAG}(?P<worker>\S+))?"
 )
 """arq's health-check record (``Worker.record_health``)."""
 
@@ -128,19 +124,28 @@ def _health_time(text: str, now: datetime) -> datetime | None:
 
 
 def health_worker(
-    queue_name: str, key: str, record: bytes | str | None
+    queue_name: str,
+    key: str,
+    record: bytes | str | None,
+    queue_core_copy: bytes | str | None = None,
 ) -> WorkerInfo | None:
     """What an arq health-check record says of the worker that wrote it.
 
     `None` for no record, a record that is not arq's, or one a queue-core
-    worker wrote (it is listed from its own record). arq's workers of a
-    queue share the one record, so this is the last one to write it.
+    worker wrote (equal to ``queue_core_copy``: that worker is listed from
+    its own record). arq's workers of a queue share the one record, so this
+    is the last one to write it.
     """
     if record is None:
         return None
     text = record.decode(errors="replace") if isinstance(record, bytes) else record
+    copy = (
+        queue_core_copy.decode(errors="replace")
+        if isinstance(queue_core_copy, bytes)
+        else queue_core_copy
+    )
     found = _HEALTH.fullmatch(text.strip())
-    if found is None or found["worker"] is not None:
+    if found is None or text == copy:
         return None
     return WorkerInfo(
         id=key,
