@@ -32,6 +32,7 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from typing_extensions import override
 
 from ._redis import RedisArqQueue
+from ._redispy import PINNED_OPTIONS, no_sync_retry
 
 __all__ = [
     "EmbeddedArqQueue",
@@ -279,7 +280,11 @@ class EmbeddedRedis:
                 msg = f"redis-server exited with code {code}: {self._log_tail()}"
                 raise RuntimeError(msg)
             if Path(self.unix_socket_path).exists():
-                client = Redis(unix_socket_path=self.unix_socket_path, socket_timeout=1)
+                client = Redis(
+                    unix_socket_path=self.unix_socket_path,
+                    retry=no_sync_retry(),
+                    **{**PINNED_OPTIONS, "socket_timeout": 1},
+                )
                 try:
                     if client.ping():
                         return

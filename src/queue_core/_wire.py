@@ -24,6 +24,8 @@ from redis.asyncio.connection import (
     ConnectionPool,
 )
 
+from ._redispy import after_failed_try
+
 __all__ = ["IDLE_CHECK", "CommandSender", "pack_command", "pack_evalsha"]
 
 IDLE_CHECK: Final = 1.0
@@ -60,17 +62,18 @@ class CommandSender:
     async def send(self, command: bytes) -> Any:
         """Send one packed command and return its reply.
 
-        As redis-py's `execute_command`: retried by the connection's `Retry`
-        for the errors its ``retry_on_error`` lists, an error reply raised as
-        its exception, and a connection that failed or was cancelled
-        mid-command disconnected (by redis-py) before it returns to the pool.
+        As the installed redis-py's `execute_command`: retried by the
+        connection's `Retry` (see `after_failed_try` for what each version
+        retries), an error reply raised as its exception, and a connection
+        that failed or was cancelled mid-command disconnected (by redis-py)
+        before it returns to the pool.
         """
         connections = self._connections
         connection = await self._connection()
         try:
             reply = await connection.retry.call_with_retry(
                 lambda: _round_trip(connection, command),
-                lambda error: _disconnect_raise(connection, error),
+                lambda error: after_failed_try(connection, error),
             )
         finally:
             await connections.release(connection)
@@ -103,11 +106,3 @@ def pack_evalsha(sha: bytes, keys: Sequence[bytes], args: Sequence[bytes]) -> by
 async def _round_trip(connection: AbstractConnection, command: bytes) -> Any:
     await connection.send_packed_command(command)
     return await connection.read_response()
-
-
-async def _disconnect_raise(connection: AbstractConnection, error: Exception) -> None:
-    """After a failed try: drop the connection, and raise unless it may retry."""
-    await connection.disconnect()
-    retry_on = connection.retry_on_error
-    if not retry_on or not isinstance(error, tuple(retry_on)):
-        raise error
