@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -28,6 +29,7 @@ from tests import workers
 REPO_ROOT = Path(__file__).resolve().parent.parent
 TEST_REDIS_URL_ENV = "QUEUE_CORE_TEST_REDIS_URL"
 WORKER_START_TIMEOUT = 30.0
+INSTALL_TIMEOUT = 600
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -126,11 +128,14 @@ def start_worker(
     serializer: str = "pickle",
     settings_path: str = "tests.workers.WorkerSettings",
     env: dict[str, str] | None = None,
+    python: str = sys.executable,
+    cwd: Path = REPO_ROOT,
 ) -> WorkerProcess:
     """Start ``python -m arq <settings_path>`` and wait until it polls.
 
-    By default it runs tests/workers.py's settings, told where Redis is and
-    which queue to serve through the environment.
+    By default it runs tests/workers.py's settings, with this Python from the
+    repository, told where Redis is and which queue to serve through the
+    environment.
     """
     env = _worker_environment(redis_url, queue_name, serializer, env)
     log_path = (
@@ -138,8 +143,8 @@ def start_worker(
     )
     with log_path.open("wb") as log:
         process = subprocess.Popen(
-            [sys.executable, "-m", "arq", settings_path],
-            cwd=REPO_ROOT,
+            [python, "-m", "arq", settings_path],
+            cwd=cwd,
             env=env,
             stdin=subprocess.DEVNULL,
             stdout=log,
@@ -242,6 +247,61 @@ def load_example(name: str) -> ModuleType:
     sys.modules[module_name] = module
     spec.loader.exec_module(module)
     return module
+
+
+def uv_path() -> str:
+    """uv's executable; the test skips (fails when ``CI=true``) without it."""
+    uv = shutil.which("uv")
+    if uv is None:
+        fail_or_skip("uv is not installed")
+    return uv
+
+
+def python_path(version: str) -> str:
+    """A CPython of this version on the machine (pyenv's, or one uv finds)."""
+    pyenv = shutil.which("pyenv")
+    if pyenv is not None:
+        found = subprocess.run(
+            [pyenv, "prefix", version], capture_output=True, text=True, check=False
+        )
+        candidate = Path(found.stdout.strip()) / "bin" / f"python{version}"
+        if found.returncode == 0 and candidate.is_file():
+            return str(candidate)
+    found = subprocess.run(
+        [uv_path(), "python", "find", "--no-python-downloads", version],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if found.returncode != 0:
+        fail_or_skip(f"no Python {version} on this machine")
+    return found.stdout.strip()
+
+
+def run_ok(
+    *argv: str, cwd: Path | None = None, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """Run a command that installs or builds; fail the test with its output."""
+    done = subprocess.run(
+        argv,
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=INSTALL_TIMEOUT,
+        check=False,
+    )
+    assert done.returncode == 0, f"{argv} failed:\n{done.stdout}\n{done.stderr}"
+    return done
+
+
+@pytest.fixture(scope="session")
+def queue_core_wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """This checkout built as a wheel, once a session."""
+    dist = tmp_path_factory.mktemp("dist")
+    run_ok(uv_path(), "build", "--wheel", "--out-dir", str(dist), cwd=REPO_ROOT)
+    [wheel] = dist.glob("queue_core-*.whl")
+    return wheel
 
 
 def run_python(*args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
