@@ -101,6 +101,32 @@ async def test_closing_lets_a_running_job_finish_within_the_grace_period() -> No
     assert worker.jobs_complete == 1
 
 
+async def test_closing_stops_a_worker_that_missed_its_first_cancel() -> None:
+    """As one may on Python 3.11, whose wait_for can swallow a cancel."""
+    started = asyncio.Event()
+    missed: list[str] = []
+
+    async def startup(ctx: dict[str, Any]) -> None:
+        del ctx
+        started.set()
+        try:
+            await asyncio.sleep(3600)
+        except asyncio.CancelledError:
+            missed.append("cancel")  # and the worker goes on to poll
+
+    queue = await EmbeddedArqQueue.start(
+        worker_settings=_worker_settings(on_startup=startup)
+    )
+    await asyncio.wait_for(started.wait(), 20)
+    async with asyncio.timeout(20):
+        await queue.aclose()
+
+    assert missed == ["cancel"]
+    assert queue.worker is not None
+    assert queue.worker.main_task is not None
+    assert queue.worker.main_task.cancelled()
+
+
 def test_an_embedded_server_can_also_listen_on_a_loopback_port() -> None:
     with EmbeddedRedis(tcp=True) as server:
         assert server.port is not None

