@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import csv
 import os
 import shutil
@@ -71,6 +72,16 @@ class Placement:
                 check=True,
                 capture_output=True,
             )
+
+
+def add_server_options(parser: argparse.ArgumentParser) -> None:
+    """The options every benchmark takes for its Redis and its CPUs."""
+    parser.add_argument(
+        "--no-pin", action="store_true", help="do not pin processes to CPUs"
+    )
+    parser.add_argument(
+        "--redis-server", help="redis-server binary (default: Debian's, else any)"
+    )
 
 
 def redis_server_binary() -> str:

@@ -139,12 +139,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--output", type=Path, default=DEFAULT_OUTPUT, help="JSON file to write"
     )
-    parser.add_argument(
-        "--no-pin", action="store_true", help="do not pin processes to CPUs"
-    )
-    parser.add_argument(
-        "--redis-server", help="redis-server binary (default: Debian's, else any)"
-    )
+    processes.add_server_options(parser)
     parser.add_argument(
         "--profile", type=Path, help="write cProfile stats of this process here"
     )
