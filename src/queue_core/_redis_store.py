@@ -114,15 +114,41 @@ class RedisStore(JobStore):
         in_progress_ms: int,
         abort: bool,
     ) -> list[Claim]:
-        numbers = b"%d %d %d %d %d" % (
+        numbers = self._claim_numbers(limit, read_limit, in_progress_ms, abort, 0)
+        return self.claims_from(await self._call(_CLAIM, queue_name, numbers))
+
+    def claim_command(
+        self,
+        queue_name: str,
+        limit: int,
+        *,
+        read_limit: int,
+        in_progress_ms: int,
+        abort: bool,
+    ) -> bytes:
+        """`claim`'s script call, packed to be sent after a blocking wait.
+
+        It takes what is due by Redis's clock when it runs, not by this
+        process's when it was packed (see `claims_from` for the reply).
+        """
+        numbers = self._claim_numbers(limit, read_limit, in_progress_ms, abort, 1)
+        return pack_evalsha(_CLAIM.sha_bytes, (queue_name.encode(),), (numbers,))
+
+    def _claim_numbers(
+        self, limit: int, read_limit: int, in_progress_ms: int, abort: bool, clock: int
+    ) -> bytes:
+        self._lease_s = in_progress_ms / 1000
+        return b"%d %d %d %d %d %d" % (
             timestamp_ms(),
             limit,
             read_limit,
             in_progress_ms,
             abort,
+            clock,
         )
-        self._lease_s = in_progress_ms / 1000
-        reply = await self._call(_CLAIM, queue_name, numbers)
+
+    def claims_from(self, reply: list[Any]) -> list[Claim]:
+        """The jobs a claim script call took (and its hints, kept here)."""
         self.next_due_hint = None if reply[0] is None else int(float(reply[0]))
         self.more_due = bool(reply[1])
         return [

@@ -78,6 +78,8 @@ class JobRunner:
         self.jobs_failed = 0
         self.jobs_retried = 0
         self.allow_pick_jobs = True
+        self.reserved = 0
+        """Slots a claim sent ahead (the worker's wake-up wait) may fill."""
         self.on_task_done: list[Any] = []
         """Callbacks run (with the job id) when a ``run_job`` task ends."""
         self._last_health_counts: str | None = None
@@ -105,7 +107,8 @@ class JobRunner:
         if not self.allow_pick_jobs:
             return 0
         running = sum(not task.done() for task in self.tasks.values())
-        limit = min(config.max_jobs - running, config.queue_read_limit)
+        free = config.max_jobs - running - self.reserved
+        limit = min(free, config.queue_read_limit)
         if burst and config.max_burst_jobs >= 0:
             limit = min(limit, config.max_burst_jobs - self.jobs_started())
         return max(limit, 0)
@@ -123,6 +126,10 @@ class JobRunner:
             in_progress_ms=config.in_progress_timeout_ms,
             abort=config.allow_abort_jobs,
         )
+        return self.start_claims(claims)
+
+    def start_claims(self, claims: list[Claim]) -> int:
+        """Start each claimed job in a task of its own; how many."""
         for claim in claims:
             task = asyncio.create_task(self.run_job(claim))
             self.tasks[claim.job_id] = task

@@ -17,6 +17,7 @@ from arq.connections import ArqRedis, RedisSettings, log_redis_info
 from arq.jobs import JobResult
 from arq.utils import timestamp_ms
 from arq.worker import FailedJobs
+from redis.exceptions import NoScriptError
 from typing_extensions import override
 
 from ._config import DEFAULT_SOCKET_TIMEOUT
@@ -25,6 +26,7 @@ from ._redis import UNBOUNDED_CONNECTIONS, RedisArqQueue
 from ._redis_store import REDIS_UNAVAILABLE, RedisStore
 from ._runner import JobRunner
 from ._signals import HEALTH_COPY_SUFFIX, LISTENING_SUFFIX, WAKE_SUFFIX
+from ._wire import CommandSender, pack_command
 from ._worker_beat import WorkerBeat
 from ._worker_config import WorkerConfig, settings_values, worker_config
 from ._workers import new_worker_id
@@ -78,6 +80,7 @@ class Worker:
         self._last_health_check = 0.0
         self._stopping: asyncio.Task[None] | None = None
         self._allow_pick_jobs = True
+        self._listener: asyncio.Task[None] | None = None
         self._room: asyncio.Event | None = None
         """Set while a job could start here: the wake-up listener waits on it."""
         self.worker_id = new_worker_id()
@@ -124,6 +127,10 @@ class Worker:
         self._allow_pick_jobs = allow
         if self._runner is not None:
             self._runner.allow_pick_jobs = allow
+        if not allow and self._listener is not None:
+            # Its claim, sent ahead, must not take a job now: dropping the
+            # connection drops the claim with the wait.
+            self._listener.cancel()
 
     @property
     def tasks(self) -> dict[str, asyncio.Task[None]]:
@@ -236,47 +243,83 @@ class Worker:
         self.ctx["redis"] = queue.pool
         if config.on_startup:
             await config.on_startup(self.ctx)
+        # The listener starts once a first claim has seen the queue.
         self._room = asyncio.Event()
-        self._room.set()
-        listener = asyncio.create_task(self._listen(queue.pool), name="wake-up")
+        listener = asyncio.create_task(self._listen(queue, runner), name="wake-up")
+        self._listener = listener
         try:
             await self._loop(runner, store)
         finally:
             listener.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await listener
+            self._listener = None
 
-    async def _listen(self, pool: ArqRedis) -> None:
+    async def _listen(self, queue: RedisArqQueue, runner: JobRunner) -> None:
         """Wait for wake-up tokens while this worker has room for a job.
 
         Clients push a token per job they enqueue while a queue-core worker
-        listens (see `_signals`); each token wakes one worker, which looks at
-        the queue at once instead of at its next ``poll_delay``. A token
-        lost to a reconnect costs at most that ``poll_delay``.
+        listens (see `_signals`); each token wakes one worker. The claim is
+        sent with the wait, on the same connection: Redis runs it the moment
+        the wait ends, so a job starts one round trip after its enqueue,
+        not two. The wait ends after ``poll_delay`` at the latest, and the
+        claim then is a poll: a token lost to a reconnect costs no more.
         """
         config = self.config
-        wake_key = config.queue_name + WAKE_SUFFIX
-        listening_key = config.queue_name + LISTENING_SUFFIX
+        store, wake = self._store, self._wake
+        assert store is not None  # noqa: S101 - set before the listener starts
+        assert wake is not None  # noqa: S101
+        room = self._room
+        assert room is not None  # noqa: S101
         block_s = max(
             min(config.poll_delay_s, _LISTEN_BLOCK_MAX_S), _LISTEN_BLOCK_MIN_S
         )
         listening_ms = int((block_s * 2 + _LISTENING_GRACE_S) * 1000)
-        room, wake = self._room, self._wake
-        assert room is not None  # noqa: S101 - set before the listener starts
-        assert wake is not None  # noqa: S101
+        listening_key = config.queue_name + LISTENING_SUFFIX
+        wake_key = (config.queue_name + WAKE_SUFFIX).encode()
+        sender = CommandSender(queue.pool.connection_pool)
+        bound = block_s + (self._timeout() or block_s)
         marked = 0.0
         while True:
             await room.wait()
+            limit = runner.claim_limit(burst=config.burst)
+            if limit < 1:
+                room.clear()
+                continue
+            runner.reserved += limit
             try:
                 if time.monotonic() - marked > block_s:
-                    await pool.set(listening_key, b"1", px=listening_ms)
+                    await queue.pool.set(listening_key, b"1", px=listening_ms)
                     marked = time.monotonic()
-                # BLPOP with a fractional timeout (Redis 6+); redis-py's
-                # blpop() is typed for whole seconds.
-                if await pool.execute_command("BLPOP", wake_key, block_s):  # type: ignore[no-untyped-call]
-                    wake.set()
+                # Until the next deferred job is due at the latest.
+                due = store.next_due_hint
+                wait_s = block_s
+                if due is not None:
+                    wait_s = min(wait_s, max((due - timestamp_ms()) / 1000, 0.001))
+                wait = pack_command(b"BLPOP", wake_key, b"%.3f" % wait_s)
+                claim = store.claim_command(
+                    config.queue_name,
+                    limit,
+                    read_limit=config.queue_read_limit,
+                    in_progress_ms=config.in_progress_timeout_ms,
+                    abort=config.allow_abort_jobs,
+                )
+                async with asyncio.timeout(bound):
+                    _, claimed = await sender.send_many([wait, claim])
             except REDIS_UNAVAILABLE:
                 await asyncio.sleep(block_s)
+                continue
+            finally:
+                runner.reserved -= limit
+            if isinstance(claimed, NoScriptError):
+                await store.load_scripts()  # Redis restarted: next time
+                continue
+            if isinstance(claimed, Exception):
+                raise claimed
+            runner.start_claims(store.claims_from(claimed))
+            self._note_room(runner)
+            if store.more_due:
+                wake.set()
 
     def _slot_freed(self, _task: object) -> None:
         """A job ended: look again now if due jobs were left waiting.
@@ -290,6 +333,8 @@ class Worker:
             and (store.more_due or self.config.burst)
         ):
             wake.set()
+        if self._runner is not None:
+            self._note_room(self._runner)
 
     async def _loop(self, runner: JobRunner, store: RedisStore) -> None:
         config = self.config
@@ -332,10 +377,15 @@ class Worker:
         return False
 
     def _note_room(self, runner: JobRunner) -> None:
-        """Listen for wake-ups only while a job could start here."""
-        if self._room is None:
+        """Listen for wake-ups only while a job could start here.
+
+        And only once the last claim left no due job behind: the loop takes
+        those itself.
+        """
+        store = self._store
+        if self._room is None or store is None:
             return
-        if runner.claim_limit(burst=self.config.burst) > 0:
+        if runner.claim_limit(burst=self.config.burst) > 0 and not store.more_due:
             self._room.set()
         else:
             self._room.clear()

@@ -5,16 +5,23 @@
 -- in-progress key exists runs elsewhere and is skipped; a taken one gets
 -- that key (PX `lease`), its retry counter incremented (expiring as arq's
 -- does), and, if `abort` is 1, its abort request withdrawn and reported.
--- KEYS: queue. ARGV: "<now ms> <limit> <read> <lease ms> <abort>".
+-- With `clock` 1, now is the later of `now` and Redis's own clock: a claim
+-- sent ahead, to run when a wake-up token arrives, takes what is due then.
+-- KEYS: queue. ARGV: "<now ms> <limit> <read> <lease ms> <abort> <clock>".
 -- With no due job left for another worker, the queue's wake-up tokens are
 -- dropped: they would only wake workers to find nothing.
 -- Returns: the next deferred job's score (or false), 1 if due jobs were
 -- left for lack of room (else 0), then per job: id, score, payload (false
 -- once expired), try, aborted, and its trace context (false if none), so
 -- a traced job needs no read of its own.
-local now, limit, read, lease, abort =
-  string.match(ARGV[1], '(%S+) (%S+) (%S+) (%S+) (%S+)')
+local now, limit, read, lease, abort, clock =
+  string.match(ARGV[1], '(%S+) (%S+) (%S+) (%S+) (%S+) (%S+)')
 limit = tonumber(limit)
+if clock == '1' then
+  local time = redis.call('TIME')
+  local server_ms = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
+  if server_ms > tonumber(now) then now = string.format('%d', server_ms) end
+end
 local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now, 'WITHSCORES', 'LIMIT', 0, read)
 local out = {false, 0}
 local taken = 0
