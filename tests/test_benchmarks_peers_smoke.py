@@ -88,7 +88,12 @@ def _assert_every_workload_measured(
             assert value > 0, key
         assert summary["pickup_p50_ms"] <= summary["pickup_p99_ms"], key
         assert summary["loops"], key
-        assert summary["problems"] == [], key
+        if key in OURS:
+            assert summary["problems"] == [], key
+        else:
+            # A peer's own trouble (saq misses a result wait now and then)
+            # is reported, as the run reports it, not failed.
+            assert all(isinstance(problem, str) for problem in summary["problems"])
 
 
 def _assert_every_table_printed(document: dict[str, Any]) -> None:
