@@ -60,6 +60,36 @@ def get(url: str) -> Any:
         return json.load(response)
 
 
+def every_finished_job(url: str) -> list[dict[str, Any]]:
+    """Every page of ``api/jobs?status=complete``, following ``Link: next``."""
+    jobs: list[dict[str, Any]] = []
+    page: str | None = url + "api/jobs?status=complete&limit=500"
+    while page is not None:
+        with OPENER.open(page, timeout=10) as response:
+            jobs.extend(json.load(response)["jobs"])
+            link = response.headers.get("Link")
+        page = None if link is None else url + "api/jobs" + link[1 : link.index(">")]
+    return jobs
+
+
+def demo_job_ids(url: str) -> set[str]:
+    """The ids of the demo's own finished jobs, as the browser lists them.
+
+    They were enqueued in one call, before any that browsing adds (a
+    checksum among those may be finished already). Counted by id, and read
+    again for a while until all 50 show: while the database grows, SCAN
+    may list a key twice, or not yet.
+    """
+    deadline = time.monotonic() + START_TIMEOUT
+    while True:
+        finished = every_finished_job(url)
+        first = min(job["enqueue_time"] for job in finished)
+        ids = {job["id"] for job in finished if job["enqueue_time"] == first}
+        if len(ids) >= 50 or time.monotonic() > deadline:
+            return ids
+        time.sleep(0.2)
+
+
 def post(url: str) -> int:
     request = urllib.request.Request(url, method="POST")  # noqa: S310 - loopback
     try:
@@ -132,7 +162,7 @@ def test_demo_browse_keeps_the_worker_running_jobs_until_interrupted(
     log = tmp_path / "demo.log"
     with command("demo", "--browse", "-n", "50", log=log) as (process, url):
         (queue,) = get(url + "api/queues")
-        finished = get(url + "api/jobs?status=complete&limit=500")["jobs"]
+        demo_jobs = demo_job_ids(url)
         deadline = time.monotonic() + START_TIMEOUT
         while not any(
             job["name"] == "nap"
@@ -144,11 +174,6 @@ def test_demo_browse_keeps_the_worker_running_jobs_until_interrupted(
         assert process.wait(timeout=30) == 0
 
     assert queue["name"].startswith("queue-core:demo:")
-    # The demo's own jobs were enqueued in one call, before any that browsing
-    # adds (a checksum among those may be finished already). Counted by id:
-    # SCAN may list a key twice while the database grows.
-    first = min(job["enqueue_time"] for job in finished)
-    demo_jobs = {job["id"] for job in finished if job["enqueue_time"] == first}
     assert len(demo_jobs) == 50
     assert "50 jobs on an embedded server, " in log.read_text()
 
