@@ -18,6 +18,9 @@ local now, limit, read, lease, abort, clock =
   string.match(ARGV[1], '(%S+) (%S+) (%S+) (%S+) (%S+) (%S+)')
 limit = tonumber(limit)
 if clock == '1' then
+  -- Redis before 7 refuses writes after TIME unless the script's effects
+  -- (not the script) are replicated; 7 and later always do so.
+  if redis.replicate_commands then pcall(redis.replicate_commands) end
   local time = redis.call('TIME')
   local server_ms = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
   if server_ms > tonumber(now) then now = string.format('%d', server_ms) end
