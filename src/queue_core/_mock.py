@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
+import functools
 import logging
 from collections.abc import Iterator
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any, Final
 
 from arq.constants import default_queue_name as arq_default_queue_name
@@ -27,6 +27,7 @@ from ._mock_views import JobsByQueue
 from ._models import JobMetadata, JobResult, QueueCounts, ResultPage, WorkerInfo
 from ._progress import decode_progress
 from ._queue import ArqQueue
+from ._store import enqueue_cron_run
 from ._workers import sorted_workers
 
 __all__ = ["MockArqQueue"]
@@ -376,29 +377,13 @@ class MockArqQueue(ArqQueue):
             advance=advance,
             startup=startup,
             ctx=ctx,
-            enqueue_cron=self._enqueue_cron,
+            enqueue_cron=functools.partial(enqueue_cron_run, self),
         )
         self._runners.append(runner)
         try:
             return await runner.run()
         finally:
             self._runners.remove(runner)
-
-    async def _enqueue_cron(
-        self,
-        function_name: str,
-        job_id: str | None,
-        queue_name: str,
-        defer_until: datetime | None,
-    ) -> None:
-        """A cron run, enqueued as arq's worker enqueues it: once per id."""
-        with contextlib.suppress(JobNotQueued):
-            await self.enqueue(
-                function_name,
-                _job_id=job_id,
-                _queue_name=queue_name,
-                _defer_until=defer_until,
-            )
 
     def _running(self, queue_name: str) -> bool:
         """Whether a `run_jobs` call is serving this queue now."""

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
 from collections.abc import Collection
@@ -18,10 +17,9 @@ from redis.exceptions import NoScriptError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 from typing_extensions import override
 
-from ._exceptions import JobNotQueued
 from ._redis import PREFIXES, RedisArqQueue, Script
 from ._signals import DONE_SUFFIX, HEALTH_COPY_SUFFIX, WAKE_SUFFIX
-from ._store import Claim, JobStore
+from ._store import Claim, JobStore, enqueue_cron_run
 from ._wire import CommandSender, pack_evalsha
 
 __all__ = ["REDIS_UNAVAILABLE", "RETRY_TTL_S", "RedisStore"]
@@ -296,15 +294,9 @@ class RedisStore(JobStore):
         queue_name: str,
         defer_until: datetime | None,
     ) -> None:
-        # A taken id: another worker enqueued this run (arq's enqueue_job
-        # returns None then).
-        with contextlib.suppress(JobNotQueued):
-            await self._queue.enqueue(
-                function_name,
-                _job_id=job_id,
-                _queue_name=queue_name,
-                _defer_until=defer_until,
-            )
+        await enqueue_cron_run(
+            self._queue, function_name, job_id, queue_name, defer_until
+        )
 
     async def delete(self, *keys: str) -> None:
         """Delete keys (the worker's health-check record when it stops)."""

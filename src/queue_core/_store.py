@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
 from abc import ABC, abstractmethod
 from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 
-__all__ = ["Claim", "JobStore"]
+from ._exceptions import JobNotQueued
+from ._queue import ArqQueue
+
+__all__ = ["Claim", "JobStore", "enqueue_cron_run"]
 
 
 @dataclass(slots=True)
@@ -112,3 +116,24 @@ class JobStore(ABC):
         defer_until: datetime | None,
     ) -> None:
         """Enqueue a cron job's run, as arq's worker does (a taken id: skip)."""
+
+
+async def enqueue_cron_run(
+    queue: ArqQueue,
+    function_name: str,
+    job_id: str | None,
+    queue_name: str,
+    defer_until: datetime | None,
+) -> None:
+    """Enqueue a cron run as arq's worker does.
+
+    A taken id means another worker enqueued this run (arq's
+    ``enqueue_job`` returns None then).
+    """
+    with contextlib.suppress(JobNotQueued):
+        await queue.enqueue(
+            function_name,
+            _job_id=job_id,
+            _queue_name=queue_name,
+            _defer_until=defer_until,
+        )

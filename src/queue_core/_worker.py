@@ -474,6 +474,10 @@ class Worker:
             *self._counts(),
             len(self.tasks),
         )
+        self._stop(sig)
+
+    def _stop(self, sig: Signals) -> None:
+        """Cancel the running jobs (they stay queued) and the main task."""
         for task in self.tasks.values():
             if not task.done():
                 task.cancel()
@@ -509,13 +513,7 @@ class Worker:
             *self._counts(),
             sum(not task.done() for task in self.tasks.values()),
         )
-        for task in self.tasks.values():
-            if not task.done():
-                task.cancel()
-        if self.main_task is not None:
-            self.main_task.cancel()
-        if self.on_stop is not None:
-            self.on_stop(sig)
+        self._stop(sig)
 
     async def close(self) -> None:
         """As arq's ``close``: finish cancelled jobs, stop, close connections.
