@@ -290,6 +290,9 @@ class Worker:
             if limit < 1:
                 room.clear()
                 continue
+            if not pipelined:
+                await self._wait_for_token(queue, sender, wake_key, block_s)
+                continue
             runner.reserved += limit
             try:
                 if time.monotonic() - marked > block_s:
@@ -309,11 +312,7 @@ class Worker:
                     abort=config.allow_abort_jobs,
                 )
                 async with asyncio.timeout(bound):
-                    if pipelined:
-                        _, claimed = await sender.send_many([wait, claim])
-                    else:
-                        await sender.send(wait)
-                        claimed = await sender.send(claim)
+                    _, claimed = await sender.send_many([wait, claim])
             except REDIS_UNAVAILABLE:
                 await asyncio.sleep(block_s)
                 continue
@@ -331,6 +330,37 @@ class Worker:
             self._note_room(runner)
             if store.more_due:
                 wake.set()
+
+    async def _wait_for_token(
+        self,
+        queue: RedisArqQueue,
+        sender: CommandSender,
+        wake_key: bytes,
+        block_s: float,
+    ) -> None:
+        """On Redis 6: wait for a token, then have the loop claim.
+
+        Two round trips, where later versions take one.
+        """
+        config, wake = self.config, self._wake
+        assert wake is not None  # noqa: S101 - set before the listener starts
+        listening_ms = int((block_s * 2 + _LISTENING_GRACE_S) * 1000)
+        try:
+            await queue.pool.set(
+                config.queue_name + LISTENING_SUFFIX, b"1", px=listening_ms
+            )
+            async with asyncio.timeout(block_s + (self._timeout() or block_s)):
+                token = await sender.send(
+                    pack_command(b"BLPOP", wake_key, b"%.3f" % block_s)
+                )
+        except REDIS_UNAVAILABLE:
+            await asyncio.sleep(block_s)
+            return
+        if token:
+            wake.set()
+            # Until the loop's claim says whether due jobs are left.
+            if self._room is not None:
+                self._room.clear()
 
     def _slot_freed(self, _task: object) -> None:
         """A job ended: look again now if due jobs were left waiting.
