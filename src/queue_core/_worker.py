@@ -84,6 +84,8 @@ class Worker:
         self._stopping: asyncio.Task[None] | None = None
         self._allow_pick_jobs = True
         self._listener: asyncio.Task[None] | None = None
+        self._marked = float("-inf")
+        """When the wake-up listener last wrote its "listening" mark."""
         self._room: asyncio.Event | None = None
         """Set while a job could start here: the wake-up listener waits on it."""
         self.worker_id = new_worker_id()
@@ -258,7 +260,7 @@ class Worker:
                 await listener
             self._listener = None
 
-    async def _listen(self, queue: RedisArqQueue, runner: JobRunner) -> None:  # noqa: PLR0915 - one loop, its steps in order
+    async def _listen(self, queue: RedisArqQueue, runner: JobRunner) -> None:
         """Wait for wake-up tokens while this worker has room for a job.
 
         Clients push a token per job they enqueue while a queue-core worker
@@ -277,13 +279,10 @@ class Worker:
         block_s = max(
             min(config.poll_delay_s, _LISTEN_BLOCK_MAX_S), _LISTEN_BLOCK_MIN_S
         )
-        listening_ms = int((block_s * 2 + _LISTENING_GRACE_S) * 1000)
-        listening_key = config.queue_name + LISTENING_SUFFIX
         wake_key = (config.queue_name + WAKE_SUFFIX).encode()
         sender = CommandSender(queue.pool.connection_pool)
         bound = block_s + (self._timeout() or block_s)
         pipelined = await _claims_behind_waits(queue)
-        marked = 0.0
         while True:
             await room.wait()
             limit = runner.claim_limit(burst=config.burst)
@@ -295,9 +294,7 @@ class Worker:
                 continue
             runner.reserved += limit
             try:
-                if time.monotonic() - marked > block_s:
-                    await queue.pool.set(listening_key, b"1", px=listening_ms)
-                    marked = time.monotonic()
+                await self._mark_listening(queue, block_s)
                 # Until the next deferred job is due at the latest.
                 due = store.next_due_hint
                 wait_s = block_s
@@ -342,13 +339,10 @@ class Worker:
 
         Two round trips, where later versions take one.
         """
-        config, wake = self.config, self._wake
+        wake = self._wake
         assert wake is not None  # noqa: S101 - set before the listener starts
-        listening_ms = int((block_s * 2 + _LISTENING_GRACE_S) * 1000)
         try:
-            await queue.pool.set(
-                config.queue_name + LISTENING_SUFFIX, b"1", px=listening_ms
-            )
+            await self._mark_listening(queue, block_s)
             async with asyncio.timeout(block_s + (self._timeout() or block_s)):
                 token = await sender.send(
                     pack_command(b"BLPOP", wake_key, b"%.3f" % block_s)
@@ -361,6 +355,19 @@ class Worker:
             # Until the loop's claim says whether due jobs are left.
             if self._room is not None:
                 self._room.clear()
+
+    async def _mark_listening(self, queue: RedisArqQueue, block_s: float) -> None:
+        """Say this worker waits for wake-ups, at most once per wait's length.
+
+        The mark outlives two waits and a grace, so clients keep pushing
+        tokens between two of its writes.
+        """
+        if time.monotonic() - self._marked <= block_s:
+            return
+        listening_ms = int((block_s * 2 + _LISTENING_GRACE_S) * 1000)
+        key = self.config.queue_name + LISTENING_SUFFIX
+        await queue.pool.set(key, b"1", px=listening_ms)
+        self._marked = time.monotonic()
 
     def _slot_freed(self, _task: object) -> None:
         """A job ended: look again now if due jobs were left waiting.
