@@ -385,6 +385,14 @@ def _server_failure(exc: Exception, detail: str, options: _Options) -> str | Non
 
     `None` if ``exc`` is about something else.
     """
+    if _not_a_sentinel(detail):
+        # redis-py up to 8.1 raises the server's ResponseError; 8.2 wraps it
+        # in MasterNotFoundError, a ConnectionError.
+        return (
+            f"{_server(options)} is not a Sentinel (it does not know the "
+            "SENTINEL command): use redis:// for a plain server, "
+            "redis+sentinel:// only for Sentinels"
+        )
     if isinstance(exc, RedisConnectionError | RedisTimeoutError | OSError):
         if not options.redis_url:
             return f"embedded redis-server: {detail}"
@@ -405,7 +413,7 @@ def _refusal(
     exc: ResponseError | InvalidResponse, detail: str, options: _Options
 ) -> str | None:
     """A server that answered connecting, but not as a Redis that the URL names."""
-    server = f"the server at {options.where()}" if options.redis_url else "it"
+    server = _server(options)
     if isinstance(exc, InvalidResponse):
         return (
             f"{server} answered, but not as Redis does: "
@@ -416,13 +424,18 @@ def _refusal(
             f"{server} has no such database ({_DB_OUT_OF_RANGE}): pick one it "
             "has, 0 to 15, unless its databases setting says otherwise"
         )
-    lowered = detail.lower()
-    if "unknown command" in lowered and "sentinel" in lowered:
-        return (
-            f"{server} is not a Sentinel (it does not know the SENTINEL command): "
-            "use redis:// for a plain server, redis+sentinel:// only for Sentinels"
-        )
     return None
+
+
+def _server(options: _Options) -> str:
+    """The server the options name, as the start of a sentence."""
+    return f"the server at {options.where()}" if options.redis_url else "it"
+
+
+def _not_a_sentinel(detail: str) -> bool:
+    """Whether the server refused the SENTINEL command: it is a plain Redis."""
+    lowered = detail.lower()
+    return "unknown command" in lowered and "sentinel" in lowered
 
 
 @contextlib.contextmanager
