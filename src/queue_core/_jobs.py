@@ -254,6 +254,7 @@ class JobCodec:
                 defer_by=defer_by,
                 expires=expires,
                 job_try=job_try,
+                now_ms=now_ms,
             )
         try:
             payload = serialize_job(
@@ -289,6 +290,7 @@ class JobCodec:
         defer_by: float | timedelta | None,
         expires: float | timedelta | None,
         job_try: int | None,
+        now_ms: int | None,
     ) -> tuple[int, int, int]:
         """Check the options; the enqueue time, score and ttl (all in ms)."""
         check_text(job_id, "_job_id")
@@ -314,7 +316,7 @@ class JobCodec:
             raise ValueError(msg)
         _check_type(job_try, "_job_try", int)
 
-        enqueue_time_ms = timestamp_ms()
+        enqueue_time_ms = timestamp_ms() if now_ms is None else now_ms
         if defer_until is not None:
             score = to_unix_ms(defer_until)
         elif defer_by_ms:

@@ -63,6 +63,32 @@ async def test_a_batch_honours_each_jobs_options(backend: Backend) -> None:
     assert await backend.queue.queue_depth(IDLE_QUEUE) == 0
 
 
+async def test_a_batch_is_enqueued_at_one_time_whatever_its_jobs_options(
+    backend: Backend,
+) -> None:
+    # Planning a few thousand jobs spans several milliseconds: each job's
+    # options must not make it read the clock again.
+    specs = [
+        JobSpec("echo", (n,), defer_by=60)
+        if n % 3 == 0
+        else JobSpec("echo", (n,), expires=600)
+        if n % 3 == 1
+        else JobSpec("echo", (n,))
+        for n in range(3000)
+    ]
+
+    outcomes = await backend.queue.enqueue_many(specs)
+
+    jobs = [o for o in outcomes if isinstance(o, JobMetadata)]
+    assert len(jobs) == 3000
+    assert len({job.enqueue_time for job in jobs}) == 1
+    assert [job.status for job in jobs[:3]] == [
+        JobStatus.deferred,
+        JobStatus.queued,
+        JobStatus.queued,
+    ]
+
+
 async def test_a_batch_with_one_bad_job_writes_nothing(backend: Backend) -> None:
     keys_before = await backend.stored_keys()
 
