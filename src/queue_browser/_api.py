@@ -109,7 +109,10 @@ class Browsing:
         """
         queue = self.queue
         if status == JobStatus.complete:
-            page = await queue.list_results(queue_name, limit=limit, cursor=cursor)
+            try:
+                page = await queue.list_results(queue_name, limit=limit, cursor=cursor)
+            except ValueError as exc:
+                raise BrowsingError(400, str(exc)) from exc
             done = sorted(page.results, key=lambda job: job.finish_time, reverse=True)
             return [JobRow.of(job) for job in done], page.cursor
         if status is None:

@@ -24,7 +24,14 @@ from ._exceptions import (
 from ._jobs import JobCodec, PlannedJob
 from ._memory_store import MemoryRun, StoredJob
 from ._mock_views import JobsByQueue
-from ._models import JobMetadata, JobResult, QueueCounts, ResultPage, WorkerInfo
+from ._models import (
+    JobMetadata,
+    JobResult,
+    QueueCounts,
+    ResultPage,
+    WorkerInfo,
+    check_page_limit,
+)
 from ._progress import decode_progress
 from ._queue import ArqQueue
 from ._store import enqueue_cron_run
@@ -35,6 +42,21 @@ __all__ = ["MockArqQueue"]
 logger = logging.getLogger(__name__)
 
 _ABORT_POLL_INTERVAL: Final = 0.01
+_MOCK_CURSOR: Final = "after:"
+
+
+def _read_mock_result_cursor(cursor: str | None) -> str | None:
+    """The job id a `MockArqQueue.list_results` cursor resumes after.
+
+    Raises:
+        ValueError: Not a cursor that `list_results` returned.
+    """
+    if cursor is None:
+        return None
+    if not cursor.startswith(_MOCK_CURSOR):
+        msg = f"not a list_results cursor: {cursor!r}"
+        raise ValueError(msg)
+    return cursor.removeprefix(_MOCK_CURSOR)
 
 
 class MockArqQueue(ArqQueue):
@@ -277,24 +299,32 @@ class MockArqQueue(ArqQueue):
         cursor: str | None = None,
     ) -> ResultPage:
         name = self._resolve_queue_name(queue_name)
+        # In id order, resuming after the previous page's last id (as the
+        # Redis queue does within a SCAN step): jobs finishing while paging
+        # never shift the rest.
+        check_page_limit(limit)
+        after = _read_mock_result_cursor(cursor)
         now = timestamp_ms()
-        finished = [
-            j
-            for j in self._jobs.values()
-            if j.queue_name == name
-            and j.result is not None
-            and not j.result_expired(now)
-        ]
-        start = int(cursor or 0)
-        page = finished[start : start + max(limit, 0)]
+        finished = sorted(
+            (
+                j
+                for j in self._jobs.values()
+                if j.queue_name == name
+                and j.result is not None
+                and not j.result_expired(now)
+                and (after is None or j.job_id > after)
+            ),
+            key=lambda job: job.job_id,
+        )
+        page = finished[:limit]
         results: list[JobResult] = []
         for job in page:
             try:
                 results.append(self._result_snapshot(job))
             except JobDeserializationError:
                 logger.warning("Skipping unreadable result of job %s", job.job_id)
-        end = start + len(page)
-        return ResultPage(results, str(end) if end < len(finished) else None)
+        more = len(page) < len(finished)
+        return ResultPage(results, _MOCK_CURSOR + page[-1].job_id if more else None)
 
     @override
     async def list_workers(self, queue_name: str | None = None) -> list[WorkerInfo]:

@@ -180,6 +180,17 @@ class ResultPage:
     """Where the next page starts, or `None` when every result was visited."""
 
 
+def check_page_limit(limit: int) -> None:
+    """Refuse a `ArqQueue.list_results` page that could hold no job.
+
+    Raises:
+        ValueError: ``limit`` is below 1.
+    """
+    if limit < 1:
+        msg = f"limit must be at least 1, got {limit!r}"
+        raise ValueError(msg)
+
+
 @dataclass(frozen=True)
 class WorkerInfo:
     """A worker serving a queue, as `ArqQueue.list_workers` sees it.

@@ -396,14 +396,19 @@ class ArqQueue(metaclass=abc.ABCMeta):
         Redis is walked with SCAN, a bounded number of keys per page (10,000
         keys visited at most, 1,000 per round trip; never KEYS). A page may
         hold fewer than ``limit`` jobs, even none, while its cursor says
-        there is more to visit. As with SCAN, a result kept or expired
-        while paging may be missed or seen twice. Unreadable results are
-        left out (and logged).
+        there is more to visit. A result kept from before the first page
+        to after the last is listed (as with SCAN, twice if Redis resizes
+        its table meanwhile); one kept or expired while paging may be
+        missed. Unreadable results are left out (and logged).
 
         Args:
             queue_name: The queue.
             limit: At most this many jobs on the page.
             cursor: The previous page's cursor; `None` starts over.
+
+        Raises:
+            ValueError: ``limit`` is below 1, or ``cursor`` is not one that
+                this queue's `list_results` returned.
         """
 
     @abc.abstractmethod

@@ -33,7 +33,14 @@ from ._exceptions import (
     JobResultUnavailable,
 )
 from ._jobs import JobCodec, PlannedJob, job_status
-from ._models import JobMetadata, JobResult, QueueCounts, ResultPage, WorkerInfo
+from ._models import (
+    JobMetadata,
+    JobResult,
+    QueueCounts,
+    ResultPage,
+    WorkerInfo,
+    check_page_limit,
+)
 from ._notify import FinishedJobs
 from ._pool import close_pool, open_pool, socket_timeout_of
 from ._progress import PROGRESS_KEY_PREFIX, decode_progress
@@ -323,6 +330,19 @@ def _result_page(found: list[JobResult], cursor: str | None) -> ResultPage:
     SCAN returns a key twice when Redis resizes its table between two steps.
     """
     return ResultPage(list({result.id: result for result in found}.values()), cursor)
+
+
+def _read_result_cursor(cursor: str | None) -> tuple[int, str | None]:
+    """A `list_results` cursor's SCAN position and the id to resume after.
+
+    Raises:
+        ValueError: Not a cursor that `list_results` returned.
+    """
+    position, colon, after = (cursor or "0:").partition(":")
+    if not colon or not position.isdigit():
+        msg = f"not a list_results cursor: {cursor!r}"
+        raise ValueError(msg)
+    return int(position), after or None
 
 
 class RedisArqQueue(ArqQueue):
@@ -745,28 +765,34 @@ class RedisArqQueue(ArqQueue):
         cursor: str | None = None,
     ) -> ResultPage:
         name = self._resolve_queue_name(queue_name)
-        # The cursor is SCAN's, and how many of that step's results the
-        # previous page already returned (a step may find more than fit).
-        scan, _, seen = (cursor or "0:0").partition(":")
-        position, skip = int(scan), int(seen or 0)
+        # The cursor is SCAN's, and the last id the previous page returned
+        # from that step when it found more than fit. A step run again
+        # returns every key it returned before, and maybe keys added since:
+        # so it resumes after that id, in id order, never after a count.
+        check_page_limit(limit)
+        position, after = _read_result_cursor(cursor)
         found: list[JobResult] = []
         for _ in range(_SCAN_STEPS):
-            step = await self._result_step(name, position)
-            following, matched = step[0], step[1][skip:]
+            following, matched = await self._result_step(name, position)
+            if after is not None:
+                matched = [result for result in matched if result.id > after]
             room = limit - len(found)
             if len(matched) > room:
                 found += matched[:room]
-                return _result_page(found, f"{position}:{skip + room}")
+                return _result_page(found, f"{position}:{found[-1].id}")
             found += matched
-            position, skip = following, 0
+            position, after = following, None
             if position == 0:
                 return _result_page(found, None)
-        return _result_page(found, f"{position}:0")
+        return _result_page(found, f"{position}:")
 
     async def _result_step(
         self, queue_name: str, position: int
     ) -> tuple[int, list[JobResult]]:
-        """One SCAN step over result keys: the next position, this queue's results."""
+        """One SCAN step over result keys: the next position, this queue's results.
+
+        The results are in id order, for the cursor to resume after an id.
+        """
         async with self._bound(), self._slots:
             following, keys = await self._pool.scan(
                 position, match=result_key_prefix + "*", count=_SCAN_COUNT
@@ -786,7 +812,7 @@ class RedisArqQueue(ArqQueue):
                 continue
             if result is not None:
                 matched.append(result)
-        return int(following), matched
+        return int(following), sorted(matched, key=lambda result: result.id)
 
     @override
     async def list_workers(self, queue_name: str | None = None) -> list[WorkerInfo]:

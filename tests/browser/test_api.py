@@ -133,6 +133,7 @@ async def test_the_limit_bounds_a_listing(queue: MockArqQueue) -> None:
         {"limit": "0"},
         {"limit": "-5"},
         {"limit": "many"},
+        {"status": "complete", "cursor": "page-2"},
     ],
 )
 async def test_a_bad_filter_is_refused_with_a_json_reason(

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 
-from queue_core import JobStatus, QueueCounts
+import pytest
+
+from queue_core import JobMetadata, JobSpec, JobStatus, QueueCounts
 from tests.conformance.conftest import WORK_QUEUE, Backend
 
 
@@ -72,6 +75,45 @@ async def test_result_pages_hold_each_finished_job_of_the_queue_once(
     assert unfinished.id not in seen
     empty = await backend.queue.list_results("conformance:empty")
     assert empty.results == []
+
+
+async def finished_batch(backend: Backend, specs: list[JobSpec]) -> list[str]:
+    """Enqueue a batch on the worker's queue and wait for its results."""
+    outcomes = await backend.queue.enqueue_many(specs, queue_name=WORK_QUEUE)
+    ids = [o.id for o in outcomes if isinstance(o, JobMetadata)]
+    assert len(ids) == len(specs)
+    for job_id in ids:
+        await backend.finished(job_id)
+    return ids
+
+
+async def test_result_pages_miss_no_result_while_more_jobs_finish(
+    backend: Backend,
+) -> None:
+    await backend.start_worker()
+    kept = await finished_batch(backend, [JobSpec("add", (n, 1)) for n in range(30)])
+
+    seen: list[str] = []
+    cursor: str | None = None
+    for more in itertools.count():
+        page = await backend.queue.list_results(WORK_QUEUE, limit=2, cursor=cursor)
+        seen += [result.id for result in page.results]
+        cursor = page.cursor
+        if cursor is None:
+            break
+        # Results that appear between two pages must not push one out.
+        await finished_batch(backend, [JobSpec("add", (more, n)) for n in range(3)])
+
+    assert set(kept) <= set(seen)
+
+
+async def test_a_result_page_needs_room_and_a_cursor_it_made(
+    backend: Backend,
+) -> None:
+    with pytest.raises(ValueError, match="limit must be at least 1, got 0"):
+        await backend.queue.list_results(WORK_QUEUE, limit=0)
+    with pytest.raises(ValueError, match="not a list_results cursor: 'page-2'"):
+        await backend.queue.list_results(WORK_QUEUE, cursor="page-2")
 
 
 async def test_requesting_an_abort_answers_before_the_worker_aborts(
