@@ -25,7 +25,7 @@ from ._pool import close_pool, open_pool, socket_timeout_of
 from ._redis import UNBOUNDED_CONNECTIONS, RedisArqQueue
 from ._redis_store import REDIS_UNAVAILABLE, RedisStore
 from ._runner import JobRunner
-from ._signals import HEALTH_COPY_SUFFIX, LISTENING_SUFFIX, WAKE_SUFFIX
+from ._signals import HEALTH_COPY_SUFFIX, LISTENING_SUFFIX, WAKE_SUFFIX, WAKE_TTL_MS
 from ._wire import CommandSender, pack_command
 from ._worker_beat import WorkerBeat
 from ._worker_config import WorkerConfig, settings_values, worker_config
@@ -91,6 +91,8 @@ class Worker:
         self.worker_id = new_worker_id()
         """This worker's id in `ArqQueue.list_workers`."""
         self._beat: WorkerBeat | None = None
+        self._token_pushes: set[asyncio.Task[None]] = set()
+        """Wake-up tokens being pushed at a deferred job's time."""
 
     # arq's counters, live while the worker runs and kept after it stops.
 
@@ -283,6 +285,7 @@ class Worker:
         sender = CommandSender(queue.pool.connection_pool)
         bound = block_s + (self._timeout() or block_s)
         pipelined = await _claims_behind_waits(queue)
+        timer: asyncio.TimerHandle | None
         while True:
             await room.wait()
             limit = runner.claim_limit(burst=config.burst)
@@ -293,13 +296,10 @@ class Worker:
                 await self._wait_for_token(queue, sender, wake_key, block_s)
                 continue
             runner.reserved += limit
+            timer = None
             try:
                 await self._mark_listening(queue, block_s)
-                # Until the next deferred job is due at the latest.
-                due = store.next_due_hint
-                wait_s = block_s
-                if due is not None:
-                    wait_s = min(wait_s, max((due - timestamp_ms()) / 1000, 0.001))
+                wait_s, timer = self._wait_length(store, queue, wake_key, block_s)
                 wait = pack_command(b"BLPOP", wake_key, b"%.3f" % wait_s)
                 claim = store.claim_command(
                     config.queue_name,
@@ -315,6 +315,8 @@ class Worker:
                 continue
             finally:
                 runner.reserved -= limit
+                if timer is not None:
+                    timer.cancel()
             if isinstance(claimed, NoScriptError):
                 await store.load_scripts()  # Redis restarted: next time
                 continue
@@ -327,6 +329,40 @@ class Worker:
             self._note_room(runner)
             if store.more_due:
                 wake.set()
+
+    def _wait_length(
+        self, store: RedisStore, queue: RedisArqQueue, wake_key: bytes, block_s: float
+    ) -> tuple[float, asyncio.TimerHandle | None]:
+        """How long the next wait blocks: until the next deferred job is due.
+
+        Redis ends a blocking wait only on its next tick (up to 1/hz late),
+        so a wait cut short for a deferred job comes with a timer that ends
+        it at the job's time with a token.
+        """
+        due = store.next_due_hint
+        if due is None:
+            return block_s, None
+        wait_s = max((due - timestamp_ms()) / 1000, 0.001)
+        if wait_s >= block_s:
+            return block_s, None
+        loop = asyncio.get_running_loop()
+        return wait_s, loop.call_later(wait_s, self._wake_up_at_due, queue, wake_key)
+
+    def _wake_up_at_due(self, queue: RedisArqQueue, wake_key: bytes) -> None:
+        """Push a wake-up token: a deferred job is due, and the wait must end."""
+        task = asyncio.create_task(self._push_token(queue, wake_key))
+        self._token_pushes.add(task)
+        task.add_done_callback(self._token_pushes.discard)
+
+    async def _push_token(self, queue: RedisArqQueue, wake_key: bytes) -> None:
+        async with queue.pool.pipeline(transaction=False) as pipe:
+            pipe.lpush(wake_key.decode(), b"1")
+            pipe.pexpire(wake_key, WAKE_TTL_MS)
+            try:
+                await pipe.execute()
+            except REDIS_UNAVAILABLE as exc:
+                # The wait still ends when Redis times it out.
+                logger.debug("wake-up token for a due job not sent: %s", exc)
 
     async def _wait_for_token(
         self,

@@ -22,7 +22,9 @@ if clock == '1' then
   -- (not the script) are replicated; 7 and later always do so.
   if redis.replicate_commands then pcall(redis.replicate_commands) end
   local time = redis.call('TIME')
-  local server_ms = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
+  -- Rounded as arq's timestamp_ms rounds a client's clock: a job stamped
+  -- by a client on this host just before is due now, not 1 ms from now.
+  local server_ms = tonumber(time[1]) * 1000 + math.floor((tonumber(time[2]) + 500) / 1000)
   if server_ms > tonumber(now) then now = string.format('%d', server_ms) end
 end
 local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now, 'WITHSCORES', 'LIMIT', 0, read)
