@@ -14,7 +14,9 @@ from arq.cron import cron
 from arq.worker import func
 
 from queue_core import (
+    JobMetadata,
     JobNotFound,
+    JobResult,
     JobStatus,
     MockArqQueue,
     MockRedisUnavailable,
@@ -363,3 +365,42 @@ async def test_a_setting_arqs_worker_does_not_know_is_refused_by_name(
 
     with pytest.raises(UnknownWorkerSetting, match="'max_job'"):
         await queue.run_jobs(settings)
+
+
+async def waiting_then_run(
+    queue: MockArqQueue, job: JobMetadata[Any]
+) -> asyncio.Task[JobResult[Any]]:
+    """A wait for the job that only the run's finish can end in time, then
+    the run that takes the job.
+
+    The wait's first read finds the job queued; its next would come after
+    its timeout.
+    """
+    waiter = asyncio.create_task(
+        queue.wait_for_result(job, timeout=10, poll_interval=60)
+    )
+    await asyncio.sleep(0.05)
+    settings = {"functions": workers.RUN_FUNCTIONS, "queue_name": workers.RUN_QUEUE}
+    assert await queue.run_jobs(settings) == 1
+    return waiter
+
+
+async def test_a_waiter_wakes_when_the_run_finishes_the_job_not_at_its_next_read(
+    queue: MockArqQueue,
+) -> None:
+    job = await queue.enqueue("echo", 7)
+
+    waiter = await waiting_then_run(queue, job)
+
+    assert (await waiter).result == 7
+
+
+async def test_a_waiter_learns_at_once_that_a_job_left_without_a_kept_result(
+    queue: MockArqQueue,
+) -> None:
+    job = await queue.enqueue("echo_forgotten", 1)
+
+    waiter = await waiting_then_run(queue, job)
+
+    with pytest.raises(JobNotFound):
+        await waiter

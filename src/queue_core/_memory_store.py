@@ -161,7 +161,8 @@ class MemoryStore(JobStore):
 
     ``advance_ms`` moves the clock forward for what the run sees: jobs due
     within it run as if their time had come, and results whose keep time
-    ends within it are gone afterwards.
+    ends within it are gone afterwards. ``on_finish`` is told each job that
+    leaves the queue, as the Redis store announces it to result waiters.
     """
 
     def __init__(
@@ -170,10 +171,12 @@ class MemoryStore(JobStore):
         *,
         advance_ms: int,
         enqueue_cron: CronEnqueue,
+        on_finish: Callable[[str], None],
     ) -> None:
         self._jobs = jobs
         self._advance_ms = advance_ms
         self._enqueue_cron = enqueue_cron
+        self._on_finish = on_finish
         self._skews: dict[str, int] = {}
         """How far ahead of the clock each claimed job runs (its ``advance``)."""
 
@@ -255,11 +258,12 @@ class MemoryStore(JobStore):
         job.abort_requested = False
         if result is None:
             del self._jobs[job_id]
-            return
-        job.result = result
-        job.result_expires_at_ms = (
-            None if keep_ms is None else timestamp_ms() + skew + keep_ms
-        )
+        else:
+            job.result = result
+            job.result_expires_at_ms = (
+                None if keep_ms is None else timestamp_ms() + skew + keep_ms
+            )
+        self._on_finish(job_id)
 
     @override
     async def requeue(
@@ -350,11 +354,15 @@ class MemoryRun:
         startup: bool,
         ctx: dict[Any, Any] | None,
         enqueue_cron: CronEnqueue,
+        on_finish: Callable[[str], None],
     ) -> None:
         self._advance_ms = advance_ms(advance)
         config = worker_config(worker_settings, default_queue_name=default_queue_name)
         self.store = MemoryStore(
-            jobs, advance_ms=self._advance_ms, enqueue_cron=enqueue_cron
+            jobs,
+            advance_ms=self._advance_ms,
+            enqueue_cron=enqueue_cron,
+            on_finish=on_finish,
         )
         self.runner = JobRunner(
             self.store, config, {**config.ctx, "redis": NoRedis(jobs), **(ctx or {})}

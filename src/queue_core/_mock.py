@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import logging
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from datetime import timedelta
 from typing import Any, Final
 
@@ -32,6 +33,7 @@ from ._models import (
     WorkerInfo,
     check_page_limit,
 )
+from ._notify import JobWaiters
 from ._progress import decode_progress
 from ._queue import ArqQueue
 from ._store import enqueue_cron_run
@@ -90,6 +92,7 @@ class MockArqQueue(ArqQueue):
         self._jobs: dict[str, StoredJob] = {}
         self._runners: list[MemoryRun] = []
         self._queue_names: dict[str, None] = {default_queue_name: None}
+        self._finished = JobWaiters()
 
     @override
     async def _store(self, planned: PlannedJob) -> JobMetadata:
@@ -176,15 +179,30 @@ class MockArqQueue(ArqQueue):
         *,
         timeout: float | None = None,
     ) -> bool:
-        if not await self.request_abort(job_id, queue_name):
-            return False
-        job = self._find(job_id, queue_name)
-        async with asyncio.timeout(timeout):
-            while True:
-                outcome = self._abort_outcome(job)
-                if outcome is not None:
-                    return outcome
-                await asyncio.sleep(_ABORT_POLL_INTERVAL)
+        with self._finished.watch(job_id) as done:
+            if not await self.request_abort(job_id, queue_name):
+                return False
+            job = self._find(job_id, queue_name)
+            async with asyncio.timeout(timeout):
+                while True:
+                    outcome = self._abort_outcome(job)
+                    if outcome is not None:
+                        return outcome
+                    # Woken when the job ends; the poll sees a run that
+                    # ended without it (then the mock ends the job).
+                    with contextlib.suppress(TimeoutError):
+                        async with asyncio.timeout(_ABORT_POLL_INTERVAL):
+                            await done.wait()
+                    done.clear()
+
+    @override
+    @contextlib.asynccontextmanager
+    async def _finish_watch(
+        self, job_id: str, queue_name: str | None
+    ) -> AsyncIterator[asyncio.Event]:
+        del queue_name
+        with self._finished.watch(job_id) as done:
+            yield done
 
     def _abort_outcome(self, job: StoredJob) -> bool | None:
         """`abort_job`'s answer once the job has ended, `None` until then."""
@@ -408,6 +426,7 @@ class MockArqQueue(ArqQueue):
             startup=startup,
             ctx=ctx,
             enqueue_cron=functools.partial(enqueue_cron_run, self),
+            on_finish=self._finished.wake,
         )
         self._runners.append(runner)
         try:
@@ -506,6 +525,7 @@ class MockArqQueue(ArqQueue):
         job.result = payload
         job.result_expires_at_ms = None
         job.in_progress = False
+        self._finished.wake(job.job_id)
 
     # safir's private state, kept for apps' tests that read it (see
     # docs/migrating.md); `jobs` and `list_jobs` are the public way.

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from typing import Any, Final
 
 from redis.asyncio import Redis
@@ -15,7 +15,7 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from ._signals import DONE_SUFFIX
 
-__all__ = ["FinishedJobs"]
+__all__ = ["FinishedJobs", "JobWaiters"]
 
 logger = logging.getLogger(__name__)
 
@@ -25,6 +25,32 @@ _SUBSCRIBE_TIMEOUT_S: Final = 1.0
 _RECONNECT_PAUSE_S: Final = 0.5
 
 _UNAVAILABLE: Final = (RedisConnectionError, RedisTimeoutError, TimeoutError, OSError)
+
+
+class JobWaiters:
+    """The events of the waits on each job, set when the job finishes."""
+
+    def __init__(self) -> None:
+        self._events: dict[str, set[asyncio.Event]] = {}
+
+    @contextlib.contextmanager
+    def watch(self, job_id: str) -> Iterator[asyncio.Event]:
+        """An event that `wake` sets for this job while the block runs."""
+        event = asyncio.Event()
+        self._events.setdefault(job_id, set()).add(event)
+        try:
+            yield event
+        finally:
+            waiting = self._events.get(job_id)
+            if waiting is not None:
+                waiting.discard(event)
+                if not waiting:
+                    del self._events[job_id]
+
+    def wake(self, job_id: str) -> None:
+        """Wake every wait on this job: it finished (or vanished)."""
+        for event in self._events.get(job_id, ()):
+            event.set()
 
 
 class FinishedJobs:
@@ -57,7 +83,7 @@ class FinishedJobs:
         self._pubsub: PubSub | None = None
         self._reader: asyncio.Task[None] | None = None
         self._subscribed: dict[bytes, asyncio.Future[None]] = {}
-        self._waiters: dict[str, set[asyncio.Event]] = {}
+        self._waiters = JobWaiters()
         self._closed = not enabled
 
     @contextlib.asynccontextmanager
@@ -68,20 +94,12 @@ class FinishedJobs:
         that finishes after the caller's next read is never missed (unless
         the subscription failed: then the event is simply never set).
         """
-        event = asyncio.Event()
-        self._waiters.setdefault(job_id, set()).add(event)
-        try:
+        with self._waiters.watch(job_id) as event:
             if not self._closed:
                 with contextlib.suppress(*_UNAVAILABLE):
                     async with asyncio.timeout(_SUBSCRIBE_TIMEOUT_S):
                         await self._subscribe((queue_name + DONE_SUFFIX).encode())
             yield event
-        finally:
-            waiting = self._waiters.get(job_id)
-            if waiting is not None:
-                waiting.discard(event)
-                if not waiting:
-                    del self._waiters[job_id]
 
     async def _subscribe(self, channel: bytes) -> None:
         confirmed = self._subscribed.get(channel)
@@ -122,9 +140,7 @@ class FinishedJobs:
         kind = message["type"]
         if kind in {"message", b"message"}:
             data = message["data"]
-            job_id = data.decode() if isinstance(data, bytes) else str(data)
-            for event in self._waiters.get(job_id, ()):
-                event.set()
+            self._waiters.wake(data.decode() if isinstance(data, bytes) else str(data))
         elif kind in {"subscribe", b"subscribe"}:
             confirmed = self._subscribed.get(message["channel"])
             if confirmed is not None and not confirmed.done():

@@ -476,9 +476,10 @@ class ArqQueue(metaclass=abc.ABCMeta):
             queue_name: The job's queue, with an id.
             timeout: Seconds to wait before raising `TimeoutError`; `None`
                 waits for as long as it takes.
-            poll_interval: Seconds between two reads. On Redis, a job that a
-                queue-core worker finishes ends the wait at once; jobs that
-                arq's worker runs are read every ``poll_interval``.
+            poll_interval: Seconds between two reads. A job that a
+                queue-core worker or the mock's `run_jobs` finishes ends
+                the wait at once; jobs that arq's worker runs are read
+                every ``poll_interval``.
 
         Raises:
             JobNotFound: The job does not exist (or vanished without a
