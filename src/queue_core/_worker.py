@@ -17,7 +17,7 @@ from arq.connections import ArqRedis, RedisSettings, log_redis_info
 from arq.jobs import JobResult
 from arq.utils import timestamp_ms
 from arq.worker import FailedJobs
-from redis.exceptions import NoScriptError
+from redis.exceptions import NoScriptError, RedisError
 from typing_extensions import override
 
 from ._config import DEFAULT_SOCKET_TIMEOUT
@@ -360,7 +360,7 @@ class Worker:
             pipe.pexpire(wake_key, WAKE_TTL_MS)
             try:
                 await pipe.execute()
-            except REDIS_UNAVAILABLE as exc:
+            except (*REDIS_UNAVAILABLE, RedisError) as exc:
                 # The wait still ends when Redis times it out.
                 logger.debug("wake-up token for a due job not sent: %s", exc)
 
@@ -598,7 +598,9 @@ class Worker:
         queue = self._queue
         if queue is None:
             return
-        await asyncio.gather(*self.tasks.values(), return_exceptions=True)
+        await asyncio.gather(
+            *self.tasks.values(), *self._token_pushes, return_exceptions=True
+        )
         if self._beat is not None:
             # Unreachable Redis: the record expires instead.
             with contextlib.suppress(*REDIS_UNAVAILABLE):
