@@ -137,12 +137,18 @@ def latency_proxy(
         stop_process(process, timeout=15)
 
 
-def _worker_argv(placement: Placement, *, burst: bool) -> list[str]:
+WORKER_PROGRAMS = {"arq": ["arq"], "queue-core": ["queue_core", "worker"]}
+"""The worker commands, as ``python -m`` arguments: arq's and queue-core's."""
+
+
+def _worker_argv(
+    placement: Placement, *, burst: bool, program: str = "arq"
+) -> list[str]:
     argv = [
         *placement.prefix(server=False),
         sys.executable,
         "-m",
-        "arq",
+        *WORKER_PROGRAMS[program],
         "benchmarks.worker.WorkerSettings",
     ]
     return [*argv, "--burst"] if burst else argv
@@ -188,10 +194,14 @@ def running_worker(
     *,
     poll_delay: float,
     max_jobs: int,
+    program: str = "arq",
 ) -> Iterator[None]:
-    """A real arq worker process, ready (its health check written) when yielded."""
+    """A real worker process, ready (its health check written) when yielded.
+
+    ``program`` is arq's worker or queue-core's (`WORKER_PROGRAMS`).
+    """
     process = subprocess.Popen(
-        _worker_argv(placement, burst=False),
+        _worker_argv(placement, burst=False, program=program),
         cwd=REPO_ROOT,
         env=_worker_env(redis_url, queue_name, poll_delay, max_jobs),
         stdin=subprocess.DEVNULL,
@@ -203,7 +213,7 @@ def running_worker(
         deadline = time.monotonic() + START_TIMEOUT
         while not client.exists(f"{queue_name}:health-check"):
             if process.poll() is not None or time.monotonic() > deadline:
-                msg = f"the arq worker did not start (exit code {process.poll()})"
+                msg = f"the {program} worker did not start (exit code {process.poll()})"
                 raise RuntimeError(msg)
             time.sleep(0.02)
         yield

@@ -24,7 +24,12 @@ from httpx import ASGITransport, AsyncClient
 from redis import Redis
 from starlette.types import ASGIApp
 
-from queue_core import EmbeddedRedis, RedisArqQueue, build_arq_redis_settings
+from queue_core import (
+    EmbeddedRedis,
+    RedisArqQueue,
+    build_arq_redis_settings,
+    find_redis_server,
+)
 from queue_core._embedded import free_loopback_port, stop_process
 from tests import workers
 
@@ -55,6 +60,25 @@ def fail_or_skip(reason: str) -> NoReturn:
     if os.environ.get("CI", "").lower() == "true":
         pytest.fail(f"CI needs it: {reason}")
     pytest.skip(reason)
+
+
+def run_benchmark(*argv: str, timeout: float) -> str:
+    """Run ``python -m ARGV`` (a benchmark) from the repository on a Redis
+    it starts itself, and return what it printed once it succeeded."""
+    try:
+        find_redis_server()
+    except FileNotFoundError as exc:
+        fail_or_skip(str(exc))
+    completed = subprocess.run(
+        [sys.executable, "-m", *argv],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+    assert completed.returncode == 0, completed.stdout + completed.stderr
+    return completed.stdout
 
 
 @pytest.fixture(scope="session")

@@ -13,8 +13,6 @@ prove nothing in a test.
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -22,8 +20,7 @@ import pytest
 from benchmarks.peers.libraries import ARQ, ARQ_FAST, QUEUE_CORE, SAQ, STREAQ, TASKIQ
 from benchmarks.peers.run import LATENCY, QUICK, SCALE
 
-from queue_core import find_redis_server
-from tests.conftest import REPO_ROOT, fail_or_skip
+from tests.conftest import run_benchmark
 
 pytestmark = [pytest.mark.worker, pytest.mark.slow, pytest.mark.timeout(400)]
 
@@ -34,27 +31,13 @@ WORKLOADS = {"throughput-1", "throughput-4", LATENCY, SCALE}
 
 def _quick_run(directory: Path, libraries: tuple[str, ...]) -> dict[str, Any]:
     """The JSON (and the printout) of ``python -m benchmarks.peers --quick``."""
-    try:
-        find_redis_server()
-    except FileNotFoundError as exc:
-        fail_or_skip(str(exc))
     output = directory / "peers.json"
     chosen = [option for key in libraries for option in ("--library", key)]
-    completed = subprocess.run(
-        [
-            sys.executable,
-            *("-m", "benchmarks.peers", "--quick", *chosen),
-            *("--output", str(output)),
-        ],
-        cwd=REPO_ROOT,
-        capture_output=True,
-        text=True,
-        timeout=360,
-        check=False,
+    printed = run_benchmark(
+        "benchmarks.peers", "--quick", *chosen, "--output", str(output), timeout=360
     )
-    assert completed.returncode == 0, completed.stdout + completed.stderr
     document: dict[str, Any] = json.loads(output.read_text())
-    document["stdout"] = completed.stdout
+    document["stdout"] = printed
     return document
 
 

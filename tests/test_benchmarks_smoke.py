@@ -9,19 +9,13 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import subprocess
-import sys
-from pathlib import Path
 from typing import Any
 
 import pytest
 from benchmarks import browser, suites
 from benchmarks.harness import BATCH, CONCURRENT, SEQUENTIAL
 
-from queue_core import find_redis_server
-from tests.conftest import fail_or_skip
-
-REPO_ROOT = Path(__file__).resolve().parent.parent
+from tests.conftest import run_benchmark
 
 pytestmark = [
     pytest.mark.redis,
@@ -110,22 +104,12 @@ def _expected_rows() -> set[tuple[str, str, str]]:
 @pytest.fixture(scope="module")
 def quick_run(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     """The JSON a ``--quick`` run of ``python -m benchmarks`` wrote."""
-    try:
-        find_redis_server()
-    except FileNotFoundError as exc:
-        fail_or_skip(str(exc))
     output = tmp_path_factory.mktemp("benchmark") / "latest.json"
-    completed = subprocess.run(
-        [sys.executable, "-m", "benchmarks", "--quick", "--output", str(output)],
-        cwd=REPO_ROOT,
-        capture_output=True,
-        text=True,
-        timeout=240,
-        check=False,
+    printed = run_benchmark(
+        "benchmarks", "--quick", "--output", str(output), timeout=240
     )
-    assert completed.returncode == 0, completed.stdout + completed.stderr
     document: dict[str, Any] = json.loads(output.read_text())
-    document["stdout"] = completed.stdout
+    document["stdout"] = printed
     return document
 
 
@@ -172,3 +156,36 @@ def test_a_quick_run_prints_the_table_and_the_targets(
         assert f"| {row['operation']} | {row['implementation']} |" in printed
     for target in quick_run["targets"]:
         assert f"| {target['name']} |" in printed
+
+
+# The worker's own benchmarks (the million-job memory run and the
+# deferred-start comparison, run by hand: docs/benchmarks.md).
+
+
+def json_report(module: str, *options: str) -> dict[str, Any]:
+    """The JSON report of ``python -m benchmarks.<module> --json --no-pin``."""
+    printed = run_benchmark(
+        f"benchmarks.{module}", *options, "--json", "--no-pin", timeout=150
+    )
+    report: dict[str, Any] = json.loads(printed)
+    return report
+
+
+def test_the_memory_run_drains_the_queue_and_samples_the_worker() -> None:
+    report = json_report("worker_memory", "--jobs", "3000", "--every", "0.1")
+
+    assert report["exit_code"] == 0
+    assert report["jobs"] == 3000
+    assert report["samples"][0]["queued"] > 0
+    assert all(sample["rss_kib"] > 0 for sample in report["samples"][1:])
+    assert report["jobs_per_second"] > 0
+
+
+def test_the_deferred_start_run_reports_both_workers() -> None:
+    report = json_report("deferred_start", "--jobs", "3")
+
+    assert report["jobs"] == 3
+    for program in ("arq", "queue-core"):
+        row = report[program]
+        assert row["max_ms"] >= row["p99_ms"] >= row["p50_ms"]
+        assert row["early"] == 0
