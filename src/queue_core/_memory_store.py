@@ -271,7 +271,7 @@ class MemoryStore(JobStore):
         job_id: str,
         queue_name: str,
         *,
-        incr_score: int | None,
+        new_score: int | None,
         keep_in_progress_ms: int | None,
     ) -> None:
         self._skews.pop(job_id, None)
@@ -279,8 +279,8 @@ class MemoryStore(JobStore):
         if job is None:
             return
         job.in_progress = False
-        if incr_score:
-            job.score += incr_score
+        if new_score is not None:
+            job.score = new_score
 
     @override
     async def take_aborts(self, running: Collection[str]) -> set[str]:

@@ -248,12 +248,12 @@ class RedisStore(JobStore):
         job_id: str,
         queue_name: str,
         *,
-        incr_score: int | None,
+        new_score: int | None,
         keep_in_progress_ms: int | None,
     ) -> None:
         how = b"r - %s %s" % (
             _number(keep_in_progress_ms),
-            _number(incr_score or None),
+            _number(new_score),
         )
         await self._settle(queue_name, job_id.encode(), how)
 

@@ -478,7 +478,7 @@ class JobRunner:
             finishing = self.store.requeue(
                 job_id,
                 config.queue_name,
-                incr_score=incr_score,
+                new_score=claim.score + incr_score if incr_score else None,
                 keep_in_progress_ms=keep_in_progress,
             )
         await asyncio.shield(finishing)

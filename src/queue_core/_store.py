@@ -88,10 +88,15 @@ class JobStore(ABC):
         job_id: str,
         queue_name: str,
         *,
-        incr_score: int | None,
+        new_score: int | None,
         keep_in_progress_ms: int | None,
     ) -> None:
-        """The job stays queued to run again, its score moved ``incr_score``."""
+        """The job stays queued to run again, at ``new_score`` if given.
+
+        arq moves the score by an increment (ZINCRBY); the runner adds it to
+        the score the job was claimed with, which no one changes while it
+        runs, so that a finish sent again after a lost reply moves it once.
+        """
 
     @abstractmethod
     async def take_aborts(self, running: Collection[str]) -> set[str]:

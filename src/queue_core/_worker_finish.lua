@@ -2,20 +2,22 @@
 -- a MULTI. The in-progress key is deleted, or kept `lease` ms (a cron
 -- job's). Mode "k": the job leaves the queue, its result kept (PX `keep`,
 -- or forever if `keep` is "-"); mode "d": it leaves with no result kept;
--- mode "r": it stays queued, its score moved by `incr` ("-": unmoved).
+-- mode "r": it stays queued, its score set to `score` ("-": unmoved): arq
+-- moves it by an increment, but an absolute score makes the script safe to
+-- run twice (a finish sent again after its reply was lost).
 -- A job that leaves takes its trace context along, and is announced on the
 -- queue's done channel, for waiters; its progress record lives as long as
 -- its result, or goes with the job.
--- KEYS: queue. ARGV: job id, "<mode> <keep> <lease> <incr>", the result.
+-- KEYS: queue. ARGV: job id, "<mode> <keep> <lease> <score>", the result.
 local id = ARGV[1]
-local mode, keep, lease, incr = string.match(ARGV[2], '(%S+) (%S+) (%S+) (%S+)')
+local mode, keep, lease, score = string.match(ARGV[2], '(%S+) (%S+) (%S+) (%S+)')
 if lease == '-' then
   redis.call('DEL', ip .. id)
 else
   redis.call('PEXPIRE', ip .. id, lease)
 end
 if mode == 'r' then
-  if incr ~= '-' then redis.call('ZINCRBY', KEYS[1], incr, id) end
+  if score ~= '-' then redis.call('ZADD', KEYS[1], score, id) end
   return 0
 end
 if mode == 'k' then
