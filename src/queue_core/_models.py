@@ -181,7 +181,7 @@ class ResultPage:
 
 
 def check_page_limit(limit: int) -> None:
-    """Refuse a `ArqQueue.list_results` page that could hold no job.
+    """Refuse an `ArqQueue.list_results` page that could hold no job.
 
     Raises:
         ValueError: ``limit`` is below 1.
