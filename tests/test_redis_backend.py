@@ -11,7 +11,8 @@ from typing import Any
 
 import pytest
 from arq.connections import ArqRedis, RedisSettings, create_pool
-from arq.jobs import Job
+from arq.constants import result_key_prefix
+from arq.jobs import Job, serialize_result
 from arq.jobs import JobStatus as ArqJobStatus
 from redis.asyncio.connection import AbstractConnection
 
@@ -353,3 +354,44 @@ async def test_a_write_sent_again_is_accepted_for_a_random_id_only(
     assert isinstance(outcomes[0], JobMetadata)
     assert isinstance(outcomes[1], JobNotQueued)
     assert await redis_queue.queue_depth() == 2
+
+
+@pytest.mark.parametrize("limit", [1000, 999, 1001, 2500])
+async def test_result_pages_over_many_scan_steps_list_each_result_once(
+    redis_queue: RedisArqQueue, limit: int
+) -> None:
+    # More results than one SCAN step visits (1,000 keys), written as arq's
+    # worker writes them, with keys of other kinds and queues among them.
+    kept = [f"kept-{n:04d}" for n in range(2500)]
+    async with redis_queue.pool.pipeline(transaction=False) as pipe:
+        for n, job_id in enumerate([*kept, "elsewhere"]):
+            result = serialize_result(
+                function="echo",
+                args=(n,),
+                kwargs={},
+                job_try=1,
+                enqueue_time_ms=1,
+                success=True,
+                result=n,
+                start_ms=2,
+                finished_ms=3,
+                ref=f"{job_id}:echo",
+                queue_name=WORK if job_id != "elsewhere" else "redis-backend:other",
+                job_id=job_id,
+            )
+            assert result is not None
+            pipe.set(result_key_prefix + job_id, result)
+            pipe.set(f"unrelated:{n}", b"x")
+        await pipe.execute()
+
+    listed: list[str] = []
+    cursor: str | None = None
+    while True:
+        page = await redis_queue.list_results(WORK, limit=limit, cursor=cursor)
+        assert len(page.results) <= limit
+        listed += [result.id for result in page.results]
+        cursor = page.cursor
+        if cursor is None:
+            break
+
+    assert sorted(listed) == kept

@@ -784,6 +784,8 @@ class RedisArqQueue(ArqQueue):
             position, after = following, None
             if position == 0:
                 return _result_page(found, None)
+            if len(found) == limit:  # full: the next step starts the next page
+                break
         return _result_page(found, f"{position}:")
 
     async def _result_step(
