@@ -155,12 +155,21 @@ def _worker_argv(
 
 
 def _worker_env(
-    redis_url: str, queue_name: str, poll_delay: float, max_jobs: int
+    redis_url: str,
+    queue_name: str,
+    poll_delay: float,
+    max_jobs: int,
+    *,
+    telemetry: bool = True,
 ) -> dict[str, str]:
     return {
         **os.environ,
         **worker.worker_env(
-            redis_url, queue_name, poll_delay=poll_delay, max_jobs=max_jobs
+            redis_url,
+            queue_name,
+            poll_delay=poll_delay,
+            max_jobs=max_jobs,
+            telemetry=telemetry,
         ),
     }
 
@@ -172,12 +181,19 @@ def run_burst_worker(
     *,
     poll_delay: float,
     max_jobs: int,
+    program: str = "arq",
+    telemetry: bool = True,
 ) -> None:
-    """Run a real arq worker in burst mode until the queue is drained."""
+    """Run a real worker in burst mode until the queue is drained.
+
+    ``program`` is arq's worker or queue-core's (`WORKER_PROGRAMS`).
+    """
     subprocess.run(
-        _worker_argv(placement, burst=True),
+        _worker_argv(placement, burst=True, program=program),
         cwd=REPO_ROOT,
-        env=_worker_env(redis_url, queue_name, poll_delay, max_jobs),
+        env=_worker_env(
+            redis_url, queue_name, poll_delay, max_jobs, telemetry=telemetry
+        ),
         stdin=subprocess.DEVNULL,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,

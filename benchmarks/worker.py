@@ -17,6 +17,7 @@ REDIS_URL_ENV = "QUEUE_CORE_BENCH_REDIS_URL"
 QUEUE_ENV = "QUEUE_CORE_BENCH_QUEUE"
 POLL_DELAY_ENV = "QUEUE_CORE_BENCH_POLL_DELAY"
 MAX_JOBS_ENV = "QUEUE_CORE_BENCH_MAX_JOBS"
+TELEMETRY_ENV = "QUEUE_CORE_BENCH_TELEMETRY"
 
 
 @task
@@ -33,7 +34,12 @@ async def echo(ctx: dict[Any, Any], value: Any) -> Any:  # noqa: ARG001
 
 
 def worker_env(
-    redis_url: str, queue_name: str, *, poll_delay: float, max_jobs: int
+    redis_url: str,
+    queue_name: str,
+    *,
+    poll_delay: float,
+    max_jobs: int,
+    telemetry: bool = True,
 ) -> dict[str, str]:
     """The environment variables these settings read."""
     return {
@@ -41,6 +47,7 @@ def worker_env(
         QUEUE_ENV: queue_name,
         POLL_DELAY_ENV: str(poll_delay),
         MAX_JOBS_ENV: str(max_jobs),
+        TELEMETRY_ENV: "1" if telemetry else "0",
     }
 
 
@@ -52,4 +59,5 @@ WorkerSettings = QueueWorkerSettings(
     queue_name=os.environ.get(QUEUE_ENV, "arq:queue"),
     poll_delay=float(os.environ.get(POLL_DELAY_ENV, "0.5")),
     max_jobs=int(os.environ.get(MAX_JOBS_ENV, "10")),
+    telemetry=os.environ.get(TELEMETRY_ENV, "1") == "1",
 )

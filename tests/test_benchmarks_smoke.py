@@ -158,8 +158,8 @@ def test_a_quick_run_prints_the_table_and_the_targets(
         assert f"| {target['name']} |" in printed
 
 
-# The worker's own benchmarks (the million-job memory run and the
-# deferred-start comparison, run by hand: docs/benchmarks.md).
+# The worker's own benchmarks (the million-job memory run, the telemetry
+# cost and the deferred-start comparison, run by hand: docs/benchmarks.md).
 
 
 def json_report(module: str, *options: str) -> dict[str, Any]:
@@ -189,3 +189,13 @@ def test_the_deferred_start_run_reports_both_workers() -> None:
         row = report[program]
         assert row["max_ms"] >= row["p99_ms"] >= row["p50_ms"]
         assert row["early"] == 0
+
+
+def test_the_telemetry_run_drains_each_round_with_telemetry_on_and_off() -> None:
+    report = json_report("worker_telemetry", "--jobs", "300", "--rounds", "2")
+
+    rates = report["jobs_per_second"]
+    assert [len(rates["on"]), len(rates["off"])] == [2, 2]
+    assert all(rate > 0 for rate in [*rates["on"], *rates["off"]])
+    assert len(report["ratios"]) == 2
+    assert report["median_ratio"] > 0
