@@ -1,8 +1,9 @@
-"""arq worker settings for the benchmark's real worker processes.
+"""Worker settings for the benchmark's real worker processes.
 
-``python -m arq benchmarks.worker.WorkerSettings`` with the Redis URL, queue
-name, ``poll_delay`` and ``max_jobs`` in the environment (see `worker_env`).
-Everything else is arq's default.
+``python -m arq benchmarks.worker.WorkerSettings`` (or ``python -m
+queue_core worker ...``) with the Redis URL, queue name, ``poll_delay``,
+``max_jobs`` and whether telemetry is on in the environment (see
+`worker_env`). Everything else is arq's default.
 """
 
 from __future__ import annotations
